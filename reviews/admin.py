@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from .models import Annotation, Article, Reply, ReviewEvent, Revision
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    fields = ("number", "author", "created_at", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "status", "desk", "created_by", "updated_at")
+    list_filter = ("status", "desk", "assignees")
+    search_fields = ("title", "byline", "desk")
+    raw_id_fields = ("current_revision",)
+    filter_horizontal = ("assignees",)
+    inlines = [RevisionInline]
+    readonly_fields = ("status", "restore_status", "current_revision", "created_at", "updated_at")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: browse them, never change them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ("article", "number", "author", "created_at", "note")
+    list_filter = ("created_at",)
+    search_fields = ("article__title", "note", "text")
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(ReadOnlyAdmin):
+    list_display = ("article", "from_status", "to_status", "actor", "created_at")
+    list_filter = ("to_status", "from_status")
+    search_fields = ("article__title", "comment")
+
+
+class ReplyInline(admin.TabularInline):
+    model = Reply
+    extra = 0
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ("article", "category", "state", "author", "exact", "created_at")
+    list_filter = ("category", "state", "orphaned")
+    search_fields = ("exact", "body", "article__title")
+    raw_id_fields = ("article", "revision")
+    inlines = [ReplyInline]
+
+
+@admin.register(Reply)
+class ReplyAdmin(admin.ModelAdmin):
+    list_display = ("annotation", "author", "created_at")
+    search_fields = ("body",)
+    raw_id_fields = ("annotation",)

@@ -1,0 +1,11 @@
+from . import permissions
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "user_roles": sorted(permissions.roles(user)),
+        "user_is_editor": permissions.is_editor(user),
+    }

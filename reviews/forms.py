@@ -1,0 +1,109 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from . import permissions, workflow
+from .models import Annotation
+
+
+def _comment_field(label="Comment", required=True):
+    limit = settings.REVIEWS_MAX_COMMENT_LENGTH
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=limit,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": limit}),
+        error_messages={
+            "required": "Write a comment first.",
+            "max_length": f"Comments are limited to {limit} characters (this one has %(show_value)d).",
+        },
+    )
+
+
+def reviewers():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[workflow.EDITOR, workflow.ADMIN])
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+class ReviewerChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    byline = forms.CharField(max_length=200, required=False)
+    desk = forms.CharField(label="Desk / source", max_length=100, required=False)
+    body = forms.CharField(
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="Plain text. Leave a blank line between paragraphs.",
+        strip=False,
+    )
+    assignees = ReviewerChoiceField(
+        label="Reviewers",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None and permissions.can_assign(user):
+            self.fields["assignees"].queryset = reviewers()
+        else:
+            del self.fields["assignees"]
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        if not body.strip():
+            raise forms.ValidationError("The story needs some text.")
+        if len(body) > settings.REVIEWS_MAX_ARTICLE_CHARS:
+            raise forms.ValidationError(
+                f"Stories are limited to {settings.REVIEWS_MAX_ARTICLE_CHARS:,} characters."
+            )
+        return body
+
+
+class ArticleEditForm(ArticleForm):
+    note = forms.CharField(
+        label="What changed?",
+        max_length=300,
+        required=False,
+        help_text="A short note for the revision history.",
+    )
+    base_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AnnotationForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    start = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    end = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    exact = forms.CharField(strip=False, widget=forms.HiddenInput)
+    prefix = forms.CharField(strip=False, required=False, widget=forms.HiddenInput)
+    suffix = forms.CharField(strip=False, required=False, widget=forms.HiddenInput)
+    category = forms.ChoiceField(choices=Annotation.CATEGORY_CHOICES)
+    body = _comment_field()
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["category"].choices = permissions.annotation_categories(user)
+
+
+class ReplyForm(forms.Form):
+    body = _comment_field("Reply")
+
+
+class TransitionForm(forms.Form):
+    transition = forms.ChoiceField(choices=[(n, t.label) for n, t in workflow.TRANSITIONS.items()])
+    comment = forms.CharField(
+        required=False,
+        max_length=settings.REVIEWS_MAX_COMMENT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

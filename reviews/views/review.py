@@ -1,0 +1,35 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .. import services, workflow
+from ..forms import TransitionForm
+from .access import article_for, refusal
+from .article import article_context
+
+
+@require_POST
+def article_transition(request, pk):
+    """Move a story one step through review. The server decides; the buttons only offer."""
+    article = article_for(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        if "transition" in form.errors:
+            return refusal(request, "There is no such review step.", 400)
+        return refusal(request, " ".join(form.errors.get("comment", [])), 422)
+    try:
+        event = services.transition(
+            article, request.user, form.cleaned_data["transition"], form.cleaned_data["comment"]
+        )
+    except workflow.TransitionRefused as exc:
+        return refusal(request, str(exc), 403)
+    except services.ReviewError as exc:
+        return refusal(request, str(exc), exc.status_code)
+    article.refresh_from_db()
+    notice = f"Story is now {event.to_label.lower()}."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect(article)
+    context = article_context(request, article)
+    context["notice"] = notice
+    return render(request, "reviews/article.html#article-main", context)

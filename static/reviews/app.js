@@ -1,0 +1,395 @@
+/* Newsroom Review: text selection -> W3C selectors, highlight <-> note focus, notices.
+ *
+ * Offsets sent to the server are Python str indices (Unicode code points) into the
+ * revision text. The DOM counts UTF-16 units, so each paragraph carries data-start (its
+ * code-point offset) and the text inside it is measured with Array.from(), which walks
+ * code points. The server checks the quote against its own text; it never trusts offsets.
+ * No inline code anywhere: everything is wired here (strict CSP).
+ */
+(function () {
+  "use strict";
+
+  const CONTEXT = 32;
+  let pending = null; // the selection waiting to be annotated
+  let cache = { raw: null, cps: [] };
+
+  function articleEl() {
+    return document.getElementById("article-text");
+  }
+
+  /* The revision text, exactly as stored, split into code points (cached per text). */
+  function sourceCodepoints() {
+    const el = articleEl();
+    if (!el) return [];
+    const raw = el.dataset.source;
+    if (cache.raw !== raw) {
+      cache = { raw: raw, cps: Array.from(raw) };
+    }
+    return cache.cps;
+  }
+
+  function cpLength(s) {
+    let n = 0;
+    for (const _ of s) n += 1; // iterates code points, not UTF-16 units
+    return n;
+  }
+
+  function paragraphs(article) {
+    return Array.from(article.querySelectorAll("p[data-start]"));
+  }
+
+  function paragraphEnd(p) {
+    return Number(p.dataset.start) + cpLength(p.textContent);
+  }
+
+  /* Code-point offset in the revision text of a DOM boundary point. */
+  function boundaryOffset(article, node, offset, isEnd) {
+    const el = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    const p = el && el.closest("p[data-start]");
+    if (p && article.contains(p)) {
+      const r = document.createRange();
+      r.setStart(p, 0);
+      r.setEnd(node, offset);
+      return Number(p.dataset.start) + cpLength(r.toString());
+    }
+    // Between paragraphs, or outside the article: snap to the nearest paragraph edge.
+    const paras = paragraphs(article);
+    if (!paras.length) return null;
+    if (!article.contains(node)) {
+      const before = article.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING;
+      if (before) return Number(paras[0].dataset.start);
+      return paragraphEnd(paras[paras.length - 1]);
+    }
+    for (let i = 0; i < paras.length; i += 1) {
+      const r = document.createRange();
+      r.selectNodeContents(paras[i]);
+      if (r.comparePoint(node, offset) <= 0) {
+        if (isEnd) return i > 0 ? paragraphEnd(paras[i - 1]) : Number(paras[0].dataset.start);
+        return Number(paras[i].dataset.start);
+      }
+    }
+    return paragraphEnd(paras[paras.length - 1]);
+  }
+
+  function isSpace(ch) {
+    return /\s/u.test(ch);
+  }
+
+  function readSelection() {
+    const article = articleEl();
+    const sel = window.getSelection();
+    if (!article || !sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    const range = sel.getRangeAt(0);
+    if (!range.intersectsNode(article)) return null;
+    let start = boundaryOffset(article, range.startContainer, range.startOffset, false);
+    let end = boundaryOffset(article, range.endContainer, range.endOffset, true);
+    if (start === null || end === null) return null;
+    const cps = sourceCodepoints();
+    while (start < end && isSpace(cps[start])) start += 1;
+    while (end > start && isSpace(cps[end - 1])) end -= 1;
+    if (end <= start) return null;
+    return {
+      revision: article.dataset.revision,
+      start: start,
+      end: end,
+      exact: cps.slice(start, end).join(""),
+      prefix: cps.slice(Math.max(0, start - CONTEXT), start).join(""),
+      suffix: cps.slice(end, end + CONTEXT).join(""),
+      rect: range.getBoundingClientRect(),
+    };
+  }
+
+  /* ---- the floating Annotate control -------------------------------------------- */
+
+  function annotateButton() {
+    return document.getElementById("annotate-btn");
+  }
+
+  function hideAnnotate() {
+    const btn = annotateButton();
+    if (btn) btn.hidden = true;
+    pending = null;
+  }
+
+  function showAnnotate(selection) {
+    const btn = annotateButton();
+    if (!btn) return;
+    pending = selection;
+    btn.hidden = false;
+    const rect = selection.rect;
+    const width = btn.offsetWidth || 100;
+    const left = Math.min(
+      Math.max(8, rect.left + window.scrollX),
+      window.scrollX + document.documentElement.clientWidth - width - 8
+    );
+    btn.style.left = left + "px";
+    btn.style.top = rect.bottom + window.scrollY + 8 + "px";
+  }
+
+  let selectionTimer = null;
+  function onSelectionChange() {
+    drawCaret();
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(function () {
+      const dialog = document.getElementById("annotate-dialog");
+      if (dialog && dialog.open) return;
+      const selection = readSelection();
+      if (selection) showAnnotate(selection);
+      else hideAnnotate();
+    }, 80);
+  }
+
+  function openAnnotateDialog() {
+    const dialog = document.getElementById("annotate-dialog");
+    const selection = pending || readSelection();
+    if (!dialog || !selection) return;
+    const form = dialog.querySelector("form");
+    for (const name of ["revision", "start", "end", "exact", "prefix", "suffix"]) {
+      const input = form.querySelector('[name="' + name + '"]');
+      if (input) input.value = selection[name];
+    }
+    const quote = document.getElementById("annotate-quote");
+    quote.textContent = selection.exact.length > 300 ? selection.exact.slice(0, 300) + "…" : selection.exact;
+    clearDialogError(dialog);
+    dialog.showModal();
+    const body = form.querySelector("textarea");
+    if (body) body.focus();
+  }
+
+  function clearDialogError(dialog) {
+    const old = dialog.querySelector(".dialog-error");
+    if (old) old.remove();
+  }
+
+  function showDialogError(dialog, message) {
+    clearDialogError(dialog);
+    const p = document.createElement("p");
+    p.className = "dialog-error";
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    const actions = dialog.querySelector(".dialog-actions");
+    actions.parentNode.insertBefore(p, actions);
+  }
+
+  /* ---- highlights and notes ----------------------------------------------------- */
+
+  function setActive(id, options) {
+    const opts = options || {};
+    document.querySelectorAll(".is-active").forEach(function (el) {
+      el.classList.remove("is-active");
+    });
+    if (!id) return;
+    const marks = document.querySelectorAll('mark[data-ann~="' + CSS.escape(String(id)) + '"]');
+    marks.forEach(function (m) {
+      m.classList.add("is-active");
+    });
+    const card = document.getElementById("ann-" + id);
+    if (card) card.classList.add("is-active");
+    if (opts.focusCard && card) {
+      card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      card.focus({ preventScroll: true });
+    }
+    if (opts.showPassage && marks.length) {
+      marks[0].scrollIntoView({ block: "center", behavior: "smooth" });
+    }
+  }
+
+  function onClick(event) {
+    const target = event.target;
+    const closer = target.closest("[data-close-dialog]");
+    if (closer) {
+      const dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+      return;
+    }
+    if (target.closest("#annotate-btn")) {
+      openAnnotateDialog();
+      return;
+    }
+    const show = target.closest(".show-passage");
+    if (show) {
+      setActive(show.dataset.annId, { showPassage: true });
+      return;
+    }
+    const mark = target.closest("mark[data-ann]");
+    if (mark) {
+      const sel = window.getSelection();
+      if (sel && !sel.isCollapsed) return; // the click ended a selection drag
+      setActive(mark.dataset.ann.split(" ")[0], { focusCard: true });
+      return;
+    }
+    const card = target.closest(".card[data-ann-id]");
+    if (card && !target.closest("button, a, textarea, input, select, form, summary")) {
+      setActive(card.dataset.annId, { showPassage: true });
+    }
+  }
+
+  /* ---- keyboard selection inside the story text --------------------------------- */
+  // Browsers give static text no caret, so the focused story text gets one: arrow keys
+  // move it, Shift+arrows select, Ctrl/Alt+arrows go by word, Home/End by line.
+  const MOVES = {
+    ArrowRight: ["forward", "character"],
+    ArrowLeft: ["backward", "character"],
+    ArrowDown: ["forward", "line"],
+    ArrowUp: ["backward", "line"],
+    Home: ["backward", "lineboundary"],
+    End: ["forward", "lineboundary"],
+  };
+
+  function selectionInside(article) {
+    const sel = window.getSelection();
+    return sel && sel.rangeCount > 0 && article.contains(sel.anchorNode) && article.contains(sel.focusNode);
+  }
+
+  function placeCaretAtStart(article) {
+    const first = article.querySelector("p[data-start]");
+    if (!first) return;
+    const range = document.createRange();
+    range.setStart(first, 0);
+    range.collapse(true);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  function drawCaret() {
+    const article = articleEl();
+    let caret = document.getElementById("kbd-caret");
+    const sel = window.getSelection();
+    const show = article && document.activeElement === article && selectionInside(article) && sel.isCollapsed;
+    if (!show) {
+      if (caret) caret.hidden = true;
+      return;
+    }
+    const range = sel.getRangeAt(0).cloneRange();
+    let rect = range.getClientRects()[0];
+    if (!rect && range.startContainer.nodeType === Node.TEXT_NODE && range.startOffset < range.startContainer.length) {
+      range.setEnd(range.startContainer, range.startOffset + 1);
+      rect = range.getClientRects()[0];
+    }
+    if (!rect) rect = range.startContainer.nodeType === Node.ELEMENT_NODE ? range.startContainer.getBoundingClientRect() : null;
+    if (!rect) return;
+    if (!caret) {
+      caret = document.createElement("span");
+      caret.id = "kbd-caret";
+      caret.className = "kbd-caret";
+      caret.setAttribute("aria-hidden", "true");
+      document.body.appendChild(caret);
+    }
+    caret.hidden = false;
+    caret.style.left = rect.left + window.scrollX + "px";
+    caret.style.top = rect.top + window.scrollY + "px";
+    caret.style.height = rect.height + "px";
+  }
+
+  function onArticleKeydown(event) {
+    const article = articleEl();
+    const move = MOVES[event.key];
+    if (!article || event.target !== article || !move || event.metaKey) return;
+    const sel = window.getSelection();
+    if (!selectionInside(article)) placeCaretAtStart(article);
+    let granularity = move[1];
+    if ((event.ctrlKey || event.altKey) && granularity === "character") granularity = "word";
+    sel.modify(event.shiftKey ? "extend" : "move", move[0], granularity);
+    event.preventDefault();
+    drawCaret();
+  }
+
+  function onFocusIn(event) {
+    const article = articleEl();
+    if (article && event.target === article && !selectionInside(article)) placeCaretAtStart(article);
+    drawCaret();
+  }
+
+  function typingIn(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  function onKeydown(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typingIn(event.target)) return;
+    if ((event.key === "a" || event.key === "A") && (pending || readSelection())) {
+      event.preventDefault();
+      openAnnotateDialog();
+    } else if (event.key === "Escape") {
+      hideAnnotate();
+      setActive(null);
+    }
+  }
+
+  /* ---- notices ------------------------------------------------------------------ */
+
+  function notify(message, kind) {
+    const box = document.getElementById("notices");
+    if (!box) return;
+    const p = document.createElement("p");
+    p.className = "notice notice-" + (kind || "info");
+    p.textContent = message;
+    box.appendChild(p);
+    setTimeout(function () {
+      p.remove();
+    }, 9000);
+  }
+
+  function messageFrom(xhr) {
+    const type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/plain") === 0 && xhr.responseText) return xhr.responseText;
+    if (type.indexOf("text/html") === 0 && xhr.responseText) {
+      const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      const p = doc.querySelector(".refused p, [role=alert]");
+      if (p && p.textContent.trim()) return p.textContent.trim();
+    }
+    if (xhr.status === 403) return "You are not allowed to do that.";
+    if (xhr.status === 404) return "That story or note no longer exists.";
+    return "That did not work (error " + xhr.status + "). Nothing was changed.";
+  }
+
+  function onResponseError(event) {
+    const xhr = event.detail.xhr;
+    const message = messageFrom(xhr);
+    const dialog = event.detail.elt && event.detail.elt.closest("dialog");
+    if (dialog && dialog.open) showDialogError(dialog, message);
+    else notify(message, "error");
+  }
+
+  function onSendError() {
+    notify("The server could not be reached. Nothing was saved; try again.", "error");
+  }
+
+  function onAfterRequest(event) {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "annotate-form" && event.detail.successful && event.detail.xhr.status < 300) {
+      const dialog = elt.closest("dialog");
+      if (dialog) dialog.close();
+      elt.reset();
+      const sel = window.getSelection();
+      if (sel) sel.removeAllRanges();
+      hideAnnotate();
+    }
+  }
+
+  function onAfterSettle(event) {
+    const xhr = event.detail.xhr;
+    const id = xhr && xhr.getResponseHeader("X-Annotation-Focus");
+    if (id) setActive(id, { focusCard: true });
+  }
+
+  document.addEventListener("selectionchange", onSelectionChange);
+  document.addEventListener("click", onClick);
+  document.addEventListener("keydown", onArticleKeydown);
+  document.addEventListener("keydown", onKeydown);
+  document.addEventListener("focusin", onFocusIn);
+  document.addEventListener("focusout", drawCaret);
+  // Keep the text selection alive while the Annotate control is pressed.
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest("#annotate-btn")) event.preventDefault();
+  });
+  document.addEventListener("htmx:responseError", onResponseError);
+  document.addEventListener("htmx:sendError", onSendError);
+  document.addEventListener("htmx:afterRequest", onAfterRequest);
+  document.addEventListener("htmx:afterSettle", onAfterSettle);
+  document.addEventListener("DOMContentLoaded", function () {
+    const hash = window.location.hash.match(/^#ann-(\d+)$/);
+    if (hash) setActive(hash[1], { focusCard: true, showPassage: true });
+  });
+})();

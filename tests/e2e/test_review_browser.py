@@ -1,0 +1,142 @@
+import re
+
+from playwright.sync_api import expect
+
+from reviews import services
+from reviews.models import Annotation, Article
+
+from .conftest import drag_select
+
+STORY = (
+    "Councillors voted 7-4 on Tuesday night to build a bus lane on Harbour Road.\n\n"
+    "Shop owners slammed the decision, saying the loss of 60 parking spaces would hurt trade.\n\n"
+    "The plan will cost $4.2 million, according to the transport committee."
+)
+
+
+def test_editor_annotates_replies_resolves_and_moves_the_story(page, login, editor, writer):
+    article = services.create_article(writer, title="Bus lane approved", text=STORY)
+    login("editor")
+    page.get_by_role("link", name="Bus lane approved").click()
+    expect(page.get_by_role("heading", name="Bus lane approved")).to_be_visible()
+
+    drag_select(page, "slammed the decision")
+    annotate = page.locator("#annotate-btn")
+    expect(annotate).to_be_visible()
+    annotate.click()
+    dialog = page.get_by_role("dialog", name="Annotate passage")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#annotate-quote")).to_have_text("slammed the decision")
+    dialog.get_by_label("Category").select_option(label="Loaded language")
+    dialog.get_by_label("Comment").fill("Our voice should say 'criticised'.")
+    dialog.get_by_role("button", name="Save annotation").click()
+
+    expect(dialog).to_be_hidden()
+    mark = page.locator("#article-text mark", has_text="slammed the decision")
+    expect(mark).to_have_count(1)
+    saved = Annotation.objects.get()
+    assert (saved.exact, saved.category) == ("slammed the decision", "loaded_language")
+    assert STORY[saved.start : saved.end] == "slammed the decision"
+    card = page.locator(f"#ann-{saved.pk}")
+    expect(card).to_contain_text("Our voice should say 'criticised'.")
+
+    page.reload()
+    expect(page.locator("#article-text mark", has_text="slammed the decision")).to_have_count(1)
+
+    # The highlight and its note point at each other.
+    page.locator("#article-text mark", has_text="slammed the decision").click()
+    expect(card).to_be_focused()
+    expect(card).to_have_class(re.compile(r"\bis-active\b"))
+
+    card.get_by_label("Reply to this note").fill("Agreed, changing it.")
+    card.get_by_role("button", name="Reply").click()
+    expect(page.locator(f"#ann-{saved.pk} .replies")).to_contain_text("Agreed, changing it.")
+
+    page.locator(f"#ann-{saved.pk}").get_by_role("button", name="Resolve").click()
+    expect(page.locator("#article-text mark")).to_have_count(0)
+    expect(page.get_by_text("Resolved (1)")).to_be_visible()
+    saved.refresh_from_db()
+    assert saved.state == "resolved" and saved.replies.count() == 1
+
+    page.get_by_placeholder("Comment for the history (optional)").fill("Ready for the desk")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator("#status-badge")).to_have_text("In review")
+    article.refresh_from_db()
+    assert article.status == "in_review"
+    page.get_by_text("Review history (2)").click()
+    expect(page.locator(".timeline")).to_contain_text("Ready for the desk")
+
+
+def test_offsets_line_up_after_accents_and_emoji(page, login, editor, writer):
+    text = (
+        "Zoë and the café owners 😀 met at the crème brûlée stand.\n\n"
+        "Later 🎉🇫🇷 the mayor said the budget was balanced, naïvely perhaps.\n\n"
+        "Señor Ibáñez disagreed."
+    )
+    article = services.create_article(writer, title="Accents", text=text)
+    login("editor")
+    page.goto(article.get_absolute_url())
+
+    drag_select(page, "the budget was balanced")
+    page.locator("#annotate-btn").click()
+    page.get_by_role("dialog").get_by_label("Comment", exact=True).fill("Which budget?")
+    page.get_by_role("button", name="Save annotation").click()
+    expect(page.locator("#article-text mark", has_text="the budget was balanced")).to_have_count(1)
+
+    saved = Annotation.objects.get()
+    start = text.index("the budget was balanced")
+    assert (saved.start, saved.end) == (start, start + len("the budget was balanced"))
+    assert saved.prefix == text[start - 32 : start]
+
+    drag_select(page, "Ibáñez")
+    page.keyboard.press("a")  # the keyboard shortcut opens the same dialog
+    page.get_by_role("dialog").get_by_label("Comment", exact=True).fill("Check the spelling.")
+    page.get_by_role("button", name="Save annotation").click()
+    expect(page.locator("#article-text mark", has_text="Ibáñez")).to_have_count(1)
+    second = Annotation.objects.get(body="Check the spelling.")
+    assert text[second.start : second.end] == "Ibáñez"
+
+
+def test_keyboard_selection_can_be_annotated(page, login, editor, writer):
+    article = services.create_article(writer, title="Keys", text=STORY)
+    login("editor")
+    page.goto(article.get_absolute_url())
+    page.locator("#article-text").focus()  # as if tabbed to: the caret starts at the top
+    page.keyboard.press("Control+ArrowRight")  # past "Councillors"
+    page.keyboard.press("ArrowRight")  # past the space
+    for _ in range(len("voted 7-4")):
+        page.keyboard.press("Shift+ArrowRight")
+    expect(page.locator("#annotate-btn")).to_be_visible()
+    page.keyboard.press("a")
+    page.get_by_role("dialog").get_by_label("Comment", exact=True).fill("Which vote?")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#article-text mark", has_text="voted 7-4")).to_have_count(1)
+    assert Annotation.objects.get().exact == "voted 7-4"
+
+
+def test_empty_comment_shows_a_form_error_in_the_dialog(
+    page, login, editor, writer, expected_console
+):
+    expected_console.append("status of 422")
+    article = services.create_article(writer, title="Errors", text=STORY)
+    login("editor")
+    page.goto(article.get_absolute_url())
+    drag_select(page, "60 parking spaces")
+    page.locator("#annotate-btn").click()
+    page.get_by_role("dialog").get_by_label("Comment", exact=True).fill("   ")
+    page.get_by_role("button", name="Save annotation").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Write a comment first.")
+    assert not Annotation.objects.exists()
+
+
+def test_create_a_story_from_the_form(page, login, writer):
+    login("writer")
+    page.get_by_role("link", name="New story", exact=True).first.click()
+    page.get_by_label("Title").fill("Library opens late")
+    page.get_by_label("Text").fill("The library will open until 9pm.\n\nStaff welcomed it.")
+    page.get_by_role("button", name="Create story").click()
+    expect(page.get_by_role("heading", name="Library opens late")).to_be_visible()
+    expect(page.locator("#article-text p")).to_have_count(2)
+    assert Article.objects.get().created_by == writer
