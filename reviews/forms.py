@@ -80,13 +80,32 @@ class ArticleEditForm(ArticleForm):
     base_revision = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class AnnotationForm(forms.Form):
+class SelectionForm(forms.Form):
+    """A passage the browser selected: both W3C selectors, checked again by the service."""
+
     revision = forms.IntegerField(widget=forms.HiddenInput)
     start = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     end = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     exact = forms.CharField(strip=False, widget=forms.HiddenInput)
     prefix = forms.CharField(strip=False, required=False, widget=forms.HiddenInput)
     suffix = forms.CharField(strip=False, required=False, widget=forms.HiddenInput)
+
+    SELECTION_FIELDS = frozenset({"revision", "start", "end", "exact", "prefix", "suffix"})
+
+    def selection(self, data) -> dict:
+        """Keyword arguments for the services; context only when the client sent it."""
+        c = self.cleaned_data
+        return {
+            "revision_id": c["revision"],
+            "start": c["start"],
+            "end": c["end"],
+            "exact": c["exact"],
+            "prefix": c["prefix"] if "prefix" in data else None,
+            "suffix": c["suffix"] if "suffix" in data else None,
+        }
+
+
+class AnnotationForm(SelectionForm):
     category = forms.ChoiceField(choices=Annotation.CATEGORY_CHOICES)
     body = _comment_field()
 

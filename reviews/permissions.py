@@ -93,6 +93,13 @@ def can_resolve(user, annotation: Annotation) -> bool:
     return is_editor(user) or annotation.author_id == user.pk or is_owner(user, annotation.article)
 
 
+def can_reattach(user, annotation: Annotation) -> bool:
+    """Editors, or the annotation's author, may move it onto other words or confirm it."""
+    if annotation.article.status == workflow.ARCHIVED or not has_role(user):
+        return False
+    return is_editor(user) or annotation.author_id == user.pk
+
+
 def allowed_transitions(user, article: Article) -> list[workflow.Transition]:
     return workflow.allowed_transitions(article.status, roles(user), is_owner(user, article))
 

@@ -123,6 +123,36 @@ def _carry_annotations(article: Article, old: Revision, new: Revision) -> None:
     )
 
 
+def _checked_selection(article, revision_id, start, end, exact, prefix, suffix):
+    """The current revision and the quote at [start, end) after checking what the client sent.
+
+    Client offsets are never trusted: the quote (and context, when sent) must be what the
+    revision holds there, and the revision must still be the current one.
+    """
+    revision = article.current_revision
+    if revision is None or revision.pk != revision_id:
+        raise StaleRevision(
+            "This story has changed since you opened it. Reload the page and select the passage again."
+        )
+    text = revision.text
+    if not anchoring.quote_matches(text, start, end, exact):
+        raise SelectionMismatch(
+            "The selected passage does not match the story text at that position. "
+            "Reload the page and select it again."
+        )
+    if not exact.strip():
+        raise SelectionMismatch("Select some words to annotate, not just spaces.")
+    quote = anchoring.quote_selector(text, start, end)
+    if (prefix is not None and prefix != quote.prefix) or (
+        suffix is not None and suffix != quote.suffix
+    ):
+        raise SelectionMismatch(
+            "The text around the selected passage does not match the story. "
+            "Reload the page and select it again."
+        )
+    return revision, quote
+
+
 def _check_comment(body: str) -> str:
     body = (body or "").strip()
     if not body:
@@ -154,27 +184,7 @@ def add_annotation(
     if not permissions.can_annotate(user, article, category):
         raise Forbidden("You may not add this kind of annotation to this story.")
     body = _check_comment(body)
-    revision = article.current_revision
-    if revision is None or revision.pk != revision_id:
-        raise StaleRevision(
-            "This story has changed since you opened it. Reload the page and select the passage again."
-        )
-    text = revision.text
-    if not anchoring.quote_matches(text, start, end, exact):
-        raise SelectionMismatch(
-            "The selected passage does not match the story text at that position. "
-            "Reload the page and select it again."
-        )
-    if not exact.strip():
-        raise SelectionMismatch("Select some words to annotate, not just spaces.")
-    quote = anchoring.quote_selector(text, start, end)
-    if (prefix is not None and prefix != quote.prefix) or (
-        suffix is not None and suffix != quote.suffix
-    ):
-        raise SelectionMismatch(
-            "The text around the selected passage does not match the story. "
-            "Reload the page and select it again."
-        )
+    revision, quote = _checked_selection(article, revision_id, start, end, exact, prefix, suffix)
     annotation = Annotation.objects.create(
         article=article,
         revision=revision,
@@ -188,6 +198,56 @@ def add_annotation(
         author=user,
     )
     article.touch()
+    return annotation
+
+
+@transaction.atomic
+def reattach(
+    annotation: Annotation,
+    user,
+    *,
+    revision_id: int,
+    start: int,
+    end: int,
+    exact: str,
+    prefix: str | None = None,
+    suffix: str | None = None,
+) -> Annotation:
+    """Put an orphaned (or misplaced) annotation on a passage a person selected."""
+    if not permissions.can_reattach(user, annotation):
+        raise Forbidden("You may not re-attach this annotation.")
+    revision, quote = _checked_selection(
+        annotation.article, revision_id, start, end, exact, prefix, suffix
+    )
+    annotation.revision = revision
+    annotation.start, annotation.end = start, end
+    annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
+    annotation.orphaned = False
+    annotation.anchor_confidence = 1.0
+    annotation.save(
+        update_fields=[
+            "revision",
+            "start",
+            "end",
+            "exact",
+            "prefix",
+            "suffix",
+            "orphaned",
+            "anchor_confidence",
+        ]
+    )
+    annotation.article.touch()
+    return annotation
+
+
+def confirm_anchor(annotation: Annotation, user) -> Annotation:
+    """A person agrees that a re-anchored annotation sits on the right words."""
+    if not permissions.can_reattach(user, annotation):
+        raise Forbidden("You may not confirm this annotation's position.")
+    if annotation.orphaned:
+        raise ReviewError("This annotation has no passage yet: re-attach it first.")
+    annotation.anchor_confidence = 1.0
+    annotation.save(update_fields=["anchor_confidence"])
     return annotation
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import annotations, article, queue, review
+from .views import annotations, article, queue, review, revisions
 
 app_name = "reviews"
 
@@ -25,5 +25,16 @@ urlpatterns = [
         annotations.annotation_reopen,
         name="annotation_reopen",
     ),
+    path(
+        "articles/<int:pk>/annotations/<int:annotation_id>/reattach/",
+        annotations.annotation_reattach,
+        name="annotation_reattach",
+    ),
+    path(
+        "articles/<int:pk>/annotations/<int:annotation_id>/confirm/",
+        annotations.annotation_confirm,
+        name="annotation_confirm",
+    ),
+    path("articles/<int:pk>/compare/", revisions.compare, name="compare"),
     path("articles/<int:pk>/transition/", review.article_transition, name="article_transition"),
 ]

@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import permissions, services
-from ..forms import AnnotationForm, ReplyForm
+from ..forms import AnnotationForm, ReplyForm, SelectionForm
 from ..models import Annotation
 from .access import annotation_for, article_for, refusal
 from .article import workspace_context
@@ -31,8 +31,7 @@ def annotation_create(request, pk):
         return refusal(request, "You may not annotate this story.", 403)
     form = AnnotationForm(request.POST, user=request.user)
     if not form.is_valid():
-        selection_fields = {"revision", "start", "end", "exact", "prefix", "suffix"}
-        if selection_fields & set(form.errors):
+        if form.SELECTION_FIELDS & set(form.errors):
             return refusal(request, "The selection was incomplete. Select the passage again.", 400)
         if "category" in form.errors and request.POST.get("category") in dict(
             Annotation.CATEGORY_CHOICES
@@ -54,14 +53,9 @@ def annotation_create(request, pk):
         annotation = services.add_annotation(
             article,
             request.user,
-            revision_id=data["revision"],
-            start=data["start"],
-            end=data["end"],
-            exact=data["exact"],
-            prefix=data["prefix"] if "prefix" in request.POST else None,
-            suffix=data["suffix"] if "suffix" in request.POST else None,
             category=data["category"],
             body=data["body"],
+            **form.selection(request.POST),
         )
     except services.ReviewError as exc:
         return refusal(request, str(exc), exc.status_code)
@@ -80,10 +74,11 @@ def reply_create(request, pk, annotation_id):
     return _workspace(request, annotation.article, focus_id=annotation.pk)
 
 
-def _set_resolved(request, pk, annotation_id, resolved):
+def _act_on(request, pk, annotation_id, action):
+    """Run one service action on an annotation and answer with the refreshed workspace."""
     annotation = annotation_for(request, pk, annotation_id)
     try:
-        services.set_resolved(annotation, request.user, resolved)
+        action(annotation)
     except services.ReviewError as exc:
         return refusal(request, str(exc), exc.status_code)
     return _workspace(request, annotation.article, focus_id=annotation.pk)
@@ -91,9 +86,31 @@ def _set_resolved(request, pk, annotation_id, resolved):
 
 @require_POST
 def annotation_resolve(request, pk, annotation_id):
-    return _set_resolved(request, pk, annotation_id, True)
+    return _act_on(
+        request, pk, annotation_id, lambda a: services.set_resolved(a, request.user, True)
+    )
 
 
 @require_POST
 def annotation_reopen(request, pk, annotation_id):
-    return _set_resolved(request, pk, annotation_id, False)
+    return _act_on(
+        request, pk, annotation_id, lambda a: services.set_resolved(a, request.user, False)
+    )
+
+
+@require_POST
+def annotation_confirm(request, pk, annotation_id):
+    return _act_on(request, pk, annotation_id, lambda a: services.confirm_anchor(a, request.user))
+
+
+@require_POST
+def annotation_reattach(request, pk, annotation_id):
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        return refusal(request, "Select the passage in the story first, then press Re-attach.", 400)
+    return _act_on(
+        request,
+        pk,
+        annotation_id,
+        lambda a: services.reattach(a, request.user, **form.selection(request.POST)),
+    )

@@ -5,7 +5,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from .. import highlighting, permissions, services
-from ..forms import AnnotationForm, ArticleEditForm, ArticleForm, ReplyForm, TransitionForm
+from ..forms import (
+    AnnotationForm,
+    ArticleEditForm,
+    ArticleForm,
+    ReplyForm,
+    SelectionForm,
+    TransitionForm,
+)
 from ..models import Reply
 from .access import article_for
 
@@ -26,6 +33,7 @@ def _display_paragraphs(text, annotations):
                         "ids": " ".join(str(k) for k in seg.keys),
                         "category": first.category,
                         "depth": min(len(seg.keys), 3),
+                        "unconfirmed": any(by_id[k].needs_confirmation for k in seg.keys),
                     }
                 )
             else:
@@ -39,14 +47,15 @@ def workspace_context(request, article, *, annotation_form=None):
     user = request.user
     revision = article.current_revision
     annotations = list(
-        article.annotations.select_related("author", "resolved_by").prefetch_related(
-            Prefetch("replies", queryset=Reply.objects.select_related("author"))
-        )
+        article.annotations.select_related("author", "resolved_by", "revision")
+        .defer("revision__text")
+        .prefetch_related(Prefetch("replies", queryset=Reply.objects.select_related("author")))
     )
     for a in annotations:
         a.article = article
         a.may_resolve = permissions.can_resolve(user, a)
         a.may_reply = permissions.can_reply(user, a)
+        a.may_reattach = permissions.can_reattach(user, a)
     anchored = [a for a in annotations if not a.orphaned and a.revision_id == revision.pk]
     open_annotations = [a for a in anchored if a.is_open]
     return {
@@ -60,6 +69,7 @@ def workspace_context(request, article, *, annotation_form=None):
         "annotation_form": annotation_form
         or AnnotationForm(user=user, initial={"revision": revision.pk}),
         "reply_form": ReplyForm(),
+        "selection_fields": sorted(SelectionForm.SELECTION_FIELDS),
     }
 
 
@@ -68,6 +78,7 @@ def article_context(request, article, **kwargs):
     context = workspace_context(request, article, **kwargs)
     context.update(
         events=list(article.events.select_related("actor")),
+        revisions=list(article.revisions.select_related("author").defer("text")),
         transitions=permissions.allowed_transitions(user, article),
         transition_form=TransitionForm(),
         can_edit=permissions.can_edit_article(user, article),

@@ -139,15 +139,24 @@
     }, 80);
   }
 
+  /* Copy the current selection into a form's hidden selector fields; false if none. */
+  function fillSelection(form) {
+    const selection = pending || readSelection();
+    if (!selection) return false;
+    for (const name of ["revision", "start", "end", "exact", "prefix", "suffix"]) {
+      const input = form.querySelector('[name="' + name + '"]');
+      if (input) input.value = selection[name];
+    }
+    return true;
+  }
+
   function openAnnotateDialog() {
     const dialog = document.getElementById("annotate-dialog");
     const selection = pending || readSelection();
     if (!dialog || !selection) return;
     const form = dialog.querySelector("form");
-    for (const name of ["revision", "start", "end", "exact", "prefix", "suffix"]) {
-      const input = form.querySelector('[name="' + name + '"]');
-      if (input) input.value = selection[name];
-    }
+    pending = selection;
+    fillSelection(form);
     const quote = document.getElementById("annotate-quote");
     quote.textContent = selection.exact.length > 300 ? selection.exact.slice(0, 300) + "…" : selection.exact;
     clearDialogError(dialog);
@@ -204,6 +213,12 @@
     }
     if (target.closest("#annotate-btn")) {
       openAnnotateDialog();
+      return;
+    }
+    const reattach = target.closest(".reattach-form button[type=submit]");
+    if (reattach && !fillSelection(reattach.form)) {
+      event.preventDefault();
+      notify("Select the words in the story first, then press “" + reattach.textContent.trim() + "”.", "error");
       return;
     }
     const show = target.closest(".show-passage");
@@ -382,7 +397,7 @@
   document.addEventListener("focusout", drawCaret);
   // Keep the text selection alive while the Annotate control is pressed.
   document.addEventListener("mousedown", function (event) {
-    if (event.target.closest && event.target.closest("#annotate-btn")) event.preventDefault();
+    if (event.target.closest && event.target.closest("#annotate-btn, .keep-selection")) event.preventDefault();
   });
   document.addEventListener("htmx:responseError", onResponseError);
   document.addEventListener("htmx:sendError", onSendError);
