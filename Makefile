@@ -36,6 +36,7 @@ test: install chromium
 	$(BIN)/pytest
 
 bench: install
+	$(BIN)/pip install --quiet -e ".[test,bench]"
 	$(PY) tests/bench/run.py
 
 lint: install

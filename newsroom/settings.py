@@ -147,10 +147,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Bulk export ZIPs are built here, a few stories per step.
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", BASE_DIR / "var" / "exports"))
+
 # Product limits.
 REVIEWS_MAX_COMMENT_LENGTH = _env_int("REVIEWS_MAX_COMMENT_LENGTH", 5000)
 REVIEWS_MAX_ARTICLE_CHARS = _env_int("REVIEWS_MAX_ARTICLE_CHARS", 1_000_000)
 REVIEWS_QUEUE_PAGE_SIZE = _env_int("REVIEWS_QUEUE_PAGE_SIZE", 25)
+REVIEWS_MAX_UPLOAD_BYTES = _env_int("REVIEWS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# Uploads larger than the limit are refused by the form; bodies far beyond it never load.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A story cannot be approved while high-severity loaded-language flags are open.
+REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS = _env_bool("REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS", True)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import Annotation, Article, Reply, ReviewEvent, Revision
+from . import services
+from .models import Annotation, Article, Flag, LexiconTerm, Reply, ReviewEvent, Revision
 
 
 class RevisionInline(admin.TabularInline):
@@ -72,3 +73,29 @@ class ReplyAdmin(admin.ModelAdmin):
     list_display = ("annotation", "author", "created_at")
     search_fields = ("body",)
     raw_id_fields = ("annotation",)
+
+
+@admin.register(LexiconTerm)
+class LexiconTermAdmin(admin.ModelAdmin):
+    list_display = ("phrase", "category", "severity", "enabled", "updated_at")
+    list_filter = ("category", "severity", "enabled")
+    search_fields = ("phrase", "rationale", "style_note")
+    list_editable = ("enabled",)
+    actions = ["rescan_open_stories"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.rescan_articles()
+
+    @admin.action(description="Rescan open stories with the current lexicon")
+    def rescan_open_stories(self, request, queryset):
+        totals = services.rescan_articles()
+        self.message_user(request, f"Rescanned {totals['articles']} stories.")
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    list_display = ("exact", "article", "category", "severity", "attributed", "state", "source")
+    list_filter = ("state", "category", "severity", "attributed", "source", "orphaned")
+    search_fields = ("exact", "phrase", "article__title", "reason")
+    raw_id_fields = ("article", "revision", "term", "annotation")

@@ -8,4 +8,5 @@ def roles(request):
     return {
         "user_roles": sorted(permissions.roles(user)),
         "user_is_editor": permissions.is_editor(user),
+        "user_is_admin": permissions.is_admin(user),
     }

@@ -36,7 +36,7 @@ class ReviewerChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ArticleForm(forms.Form):
-    title = forms.CharField(max_length=300)
+    title = forms.CharField(max_length=300, required=False)
     byline = forms.CharField(max_length=200, required=False)
     desk = forms.CharField(label="Desk / source", max_length=100, required=False)
     body = forms.CharField(
@@ -44,6 +44,7 @@ class ArticleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18}),
         help_text="Plain text. Leave a blank line between paragraphs.",
         strip=False,
+        required=False,
     )
     assignees = ReviewerChoiceField(
         label="Reviewers",
@@ -59,9 +60,17 @@ class ArticleForm(forms.Form):
         else:
             del self.fields["assignees"]
 
+    def clean(self):
+        data = super().clean()
+        if data.get("body", "").strip() and not data.get("title", "").strip():
+            self.add_error("title", "Give the story a title.")
+        return data
+
     def clean_body(self):
         body = self.cleaned_data["body"]
         if not body.strip():
+            if self.files.get("upload"):
+                return ""
             raise forms.ValidationError("The story needs some text.")
         if len(body) > settings.REVIEWS_MAX_ARTICLE_CHARS:
             raise forms.ValidationError(
@@ -126,3 +135,33 @@ class TransitionForm(forms.Form):
         max_length=settings.REVIEWS_MAX_COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class UploadArticleForm(ArticleForm):
+    upload = forms.FileField(
+        label="Or upload a file", required=False,
+        help_text="A .txt, .md, .docx or .html file (UTF-8, or UTF-16 with BOM); its title "
+        "is used unless you give one above.",
+    )
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload and upload.size > settings.REVIEWS_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1048576:.1f} MB; the limit is "
+                f"{settings.REVIEWS_MAX_UPLOAD_BYTES / 1048576:.0f} MB."
+            )
+        return upload
+
+
+class AnnotationFileForm(forms.Form):
+    file = forms.FileField(label="W3C Web Annotation file (.json / .jsonld)")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.REVIEWS_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1048576:.1f} MB; the limit is "
+                f"{settings.REVIEWS_MAX_UPLOAD_BYTES / 1048576:.0f} MB."
+            )
+        return upload

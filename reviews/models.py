@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from . import workflow
+from . import language, workflow
 
 
 class ImmutableError(Exception):
@@ -194,3 +194,174 @@ class ReviewEvent(AppendOnlyModel):
     @property
     def to_label(self):
         return workflow.STATUS_LABELS.get(self.to_status, self.to_status)
+
+
+class LexiconTerm(models.Model):
+    """One entry of the house lexicon of loaded language."""
+
+    CATEGORY_CHOICES = list(language.CATEGORIES.items())
+    SEVERITY_CHOICES = [("info", "Info"), ("warn", "Warn"), ("high", "High")]
+
+    phrase = models.CharField(max_length=200)
+    # The phrase folded as the scanner sees it; two terms may not fold to the same thing.
+    normalized = models.CharField(max_length=200, unique=True, editable=False)
+    category = models.CharField(max_length=40, choices=CATEGORY_CHOICES, db_index=True)
+    severity = models.CharField(max_length=10, choices=SEVERITY_CHOICES, default="warn")
+    rationale = models.TextField(help_text="One sentence: why an editor cares.")
+    alternatives = models.JSONField(default=list, blank=True)
+    style_note = models.TextField(blank=True)
+    exceptions = models.JSONField(
+        default=list, blank=True, help_text="Phrases in which the term is not loaded."
+    )
+    enabled = models.BooleanField(default=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["normalized"]
+
+    def __str__(self):
+        return self.phrase
+
+    def save(self, *args, **kwargs):
+        self.normalized = language.lexicon.fold_phrase(self.phrase)
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"normalized", "updated_at"}
+        super().save(*args, **kwargs)
+
+    def as_term(self) -> language.Term:
+        return language.Term(
+            phrase=self.phrase,
+            category=self.category,
+            severity=self.severity,
+            rationale=self.rationale,
+            alternatives=tuple(self.alternatives or ()),
+            style_note=self.style_note,
+            exceptions=tuple(self.exceptions or ()),
+            key=self.pk,
+        )
+
+    @classmethod
+    def from_term(cls, term: language.Term) -> "LexiconTerm":
+        return cls(
+            phrase=term.phrase.strip(),
+            category=term.category,
+            severity=term.severity,
+            rationale=term.rationale,
+            alternatives=list(term.alternatives),
+            style_note=term.style_note,
+            exceptions=list(term.exceptions),
+        )
+
+
+class Flag(models.Model):
+    """Loaded language found by the scanner, or flagged by hand, on one revision."""
+
+    OPEN, DISMISSED, ACCEPTED, DISCUSSED = "open", "dismissed", "accepted", "discussed"
+    STATE_CHOICES = [
+        (OPEN, "Open"),
+        (DISMISSED, "Dismissed"),
+        (ACCEPTED, "Suggestion accepted"),
+        (DISCUSSED, "Turned into a note"),
+    ]
+    SCAN, MANUAL = "scan", "manual"
+    SOURCE_CHOICES = [(SCAN, "Lexicon"), (MANUAL, "By hand")]
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="flags")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    exact = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+
+    term = models.ForeignKey(
+        LexiconTerm, on_delete=models.SET_NULL, null=True, blank=True, related_name="flags"
+    )
+    phrase = models.CharField(max_length=200)
+    category = models.CharField(max_length=40, choices=LexiconTerm.CATEGORY_CHOICES)
+    severity = models.CharField(max_length=10, choices=LexiconTerm.SEVERITY_CHOICES)
+    attributed = models.BooleanField(default=False)
+    rationale = models.TextField(blank=True)
+    suggestions = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default=SCAN)
+
+    state = models.CharField(max_length=12, choices=STATE_CHOICES, default=OPEN, db_index=True)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    orphaned = models.BooleanField(default=False)
+    anchor_confidence = models.FloatField(default=1.0)
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.SET_NULL, null=True, blank=True, related_name="flags"
+    )
+
+    class Meta:
+        ordering = ["start", "end", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="flag_span_not_empty"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.phrase} ({self.severity})"
+
+    @property
+    def is_open(self):
+        return self.state == self.OPEN
+
+    @property
+    def category_label(self):
+        return language.CATEGORIES.get(self.category, self.category)
+
+
+class ExportRecord(AppendOnlyModel):
+    """Who exported what, when: one row per download, bulk ZIP or command-line export."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    format = models.CharField(max_length=10)
+    articles = models.ManyToManyField(Article, related_name="exports", blank=True)
+    article_count = models.PositiveIntegerField(default=0)
+    via = models.CharField(max_length=20, default="web")  # web, bulk, cli
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.format} × {self.article_count} by {self.user_id} ({self.via})"
+
+
+class ExportJob(models.Model):
+    """A bulk export being built into a ZIP, a few stories per step, so the page can show
+    progress and the work never holds one request for long."""
+
+    BUILDING, DONE, FAILED = "building", "done", "failed"
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=10)
+    article_ids = models.JSONField(default=list)
+    done = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, default=BUILDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"export {self.pk}: {self.done}/{self.total} {self.format} ({self.state})"
+
+    @property
+    def total(self):
+        return len(self.article_ids)
+
+    @property
+    def percent(self):
+        return 100 if not self.total else round(100 * self.done / self.total)

@@ -100,6 +100,19 @@ def can_reattach(user, annotation: Annotation) -> bool:
     return is_editor(user) or annotation.author_id == user.pk
 
 
+def can_act_on_flag(user, flag) -> bool:
+    """Accept a suggestion or open a discussion: whoever may edit the story's text."""
+    return can_edit_article(user, flag.article)
+
+
+def can_dismiss_flag(user, flag) -> bool:
+    return is_editor(user) and flag.article.status != workflow.ARCHIVED
+
+
+def can_manage_lexicon(user) -> bool:
+    return is_admin(user)
+
+
 def allowed_transitions(user, article: Article) -> list[workflow.Transition]:
     return workflow.allowed_transitions(article.status, roles(user), is_owner(user, article))
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
-from . import anchoring, permissions, workflow
-from .models import Annotation, Article, Reply, ReviewEvent, Revision
+from . import anchoring, importers, language, permissions, workflow
+from .models import Annotation, Article, Flag, LexiconTerm, Reply, ReviewEvent, Revision
 
 
 class ReviewError(Exception):
@@ -63,6 +67,7 @@ def create_article(
     ReviewEvent.objects.create(
         article=article, actor=user, from_status="", to_status=workflow.DRAFT, comment="Created"
     )
+    scan_revision(article, revision)
     return article
 
 
@@ -91,39 +96,239 @@ def revise(
     article.current_revision = revision
     article.updated_at = timezone.now()
     article.save(update_fields=["current_revision", "updated_at"])
+    scan_revision(article, revision)
     return revision
 
 
 def _carry_annotations(article: Article, old: Revision, new: Revision) -> None:
+    """Re-anchor every live annotation and flag from old to new with one shared diff.
+
+    Annotations and hand-made flags follow their passage or are orphaned (kept, with their
+    original quote). Lexicon flags are derived data: an open one is dropped and found again
+    by the rescan; a decision (dismissed, discussed) is kept only while the flagged words
+    are unchanged, so a dismissed flag stays dismissed until its passage is edited.
+    """
     annotations = list(article.annotations.filter(revision=old, orphaned=False))
-    if not annotations:
+    flags = list(article.flags.filter(revision=old, orphaned=False))
+    items = annotations + flags
+    if not items:
         return
     anchors = anchoring.reanchor_many(
         old.text,
         new.text,
-        [anchoring.SpanQuery(a.start, a.end, a.exact, a.prefix, a.suffix) for a in annotations],
+        [anchoring.SpanQuery(i.start, i.end, i.exact, i.prefix, i.suffix) for i in items],
     )
-    for annotation, anchor in zip(annotations, anchors, strict=True):
+    doomed = []
+    for item, anchor in zip(items, anchors, strict=True):
+        is_scan_flag = isinstance(item, Flag) and item.source == Flag.SCAN
+        same_words = anchor is not None and new.text[anchor.start : anchor.end] == item.exact
+        if is_scan_flag and not same_words:
+            if item.state == Flag.OPEN:
+                doomed.append(item.pk)
+                continue
+            anchor = None  # the decision was about words that are gone
         if anchor is None:
-            annotation.orphaned = True
-            annotation.anchor_confidence = 0.0
+            item.orphaned = True
+            item.anchor_confidence = 0.0
             continue
         quote = anchoring.quote_selector(new.text, anchor.start, anchor.end)
-        annotation.revision = new
-        annotation.start, annotation.end = anchor.start, anchor.end
-        annotation.exact, annotation.prefix, annotation.suffix = (
-            quote.exact,
-            quote.prefix,
-            quote.suffix,
-        )
-        annotation.anchor_confidence = anchor.confidence
-    Annotation.objects.bulk_update(
-        annotations,
-        ["revision", "start", "end", "exact", "prefix", "suffix", "orphaned", "anchor_confidence"],
+        item.revision = new
+        item.start, item.end = anchor.start, anchor.end
+        item.exact, item.prefix, item.suffix = quote.exact, quote.prefix, quote.suffix
+        item.anchor_confidence = anchor.confidence
+    fields = ["revision", "start", "end", "exact", "prefix", "suffix", "orphaned", "anchor_confidence"]
+    Annotation.objects.bulk_update(annotations, fields)
+    Flag.objects.filter(pk__in=doomed).delete()
+    dropped = set(doomed)
+    Flag.objects.bulk_update([f for f in flags if f.pk not in dropped], fields)
+
+
+# --- loaded language ----------------------------------------------------------------------
+
+_compiled_cache: dict[str, language.CompiledLexicon] = {}
+
+
+def lexicon_version():
+    return tuple(
+        LexiconTerm.objects.filter(enabled=True)
+        .aggregate(n=Count("id"), changed=Max("updated_at"))
+        .values()
     )
 
 
-def _checked_selection(article, revision_id, start, end, exact, prefix, suffix):
+def current_lexicon() -> language.CompiledLexicon:
+    """The enabled terms compiled into one automaton, rebuilt only when the lexicon changes."""
+    version = lexicon_version()
+    cached = _compiled_cache.get("default")
+    if cached is not None and cached.version == version:
+        return cached
+    terms = [t.as_term() for t in LexiconTerm.objects.filter(enabled=True)]
+    compiled = language.compile_lexicon(terms, version)
+    _compiled_cache["default"] = compiled
+    return compiled
+
+
+def scan_revision(article: Article, revision: Revision) -> dict[str, int]:
+    """Flag the loaded language in a revision, keeping decisions already taken there.
+
+    A hit that matches an existing flag (same words, same term) keeps that flag and its
+    state; open flags with no hit any more (term disabled, exception added) are removed.
+    """
+    hits = language.scan(revision.text, current_lexicon())
+    existing = {
+        (f.start, f.end, f.term_id): f
+        for f in article.flags.filter(revision=revision, source=Flag.SCAN, orphaned=False)
+    }
+    created, updated = [], []
+    for hit in hits:
+        flag = existing.pop((hit.start, hit.end, hit.term.key), None)
+        values = {
+            "phrase": hit.term.phrase,
+            "category": hit.term.category,
+            "severity": hit.severity,
+            "attributed": hit.attributed,
+            "rationale": hit.term.rationale,
+            "suggestions": hit.suggestions,
+        }
+        if flag is None:
+            quote = anchoring.quote_selector(revision.text, hit.start, hit.end)
+            created.append(
+                Flag(
+                    article=article, revision=revision, start=hit.start, end=hit.end,
+                    exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix,
+                    term_id=hit.term.key, source=Flag.SCAN, **values,
+                )
+            )
+        elif flag.is_open and any(getattr(flag, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(flag, k, v)
+            updated.append(flag)
+    gone = [f.pk for f in existing.values() if f.is_open]
+    Flag.objects.bulk_create(created)
+    Flag.objects.bulk_update(updated, ["phrase", "category", "severity", "attributed", "rationale", "suggestions"])
+    Flag.objects.filter(pk__in=gone).delete()
+    return {"added": len(created), "updated": len(updated), "removed": len(gone)}
+
+
+def rescan_articles(articles=None) -> dict[str, int]:
+    """Scan the current revision of every open story again (after the lexicon changed)."""
+    if articles is None:
+        articles = Article.objects.exclude(status__in=[workflow.ARCHIVED, workflow.PUBLISHED])
+    totals = {"articles": 0, "added": 0, "updated": 0, "removed": 0}
+    for article in articles.select_related("current_revision"):
+        if article.current_revision is None:
+            continue
+        with transaction.atomic():
+            counts = scan_revision(article, article.current_revision)
+        totals["articles"] += 1
+        for k, v in counts.items():
+            totals[k] += v
+    return totals
+
+
+def _flag_for_update(flag: Flag) -> Flag:
+    return Flag.objects.select_related("article", "revision").get(pk=flag.pk)
+
+
+@transaction.atomic
+def accept_suggestion(flag: Flag, user, replacement: str) -> Revision:
+    """Replace the flagged words with one of the suggestions, as a new revision."""
+    flag = _flag_for_update(flag)
+    article = flag.article
+    if not permissions.can_act_on_flag(user, flag):
+        raise Forbidden("You may not change this story's text.")
+    if not flag.is_open:
+        raise ReviewError("This flag has already been dealt with.")
+    if replacement not in flag.suggestions:
+        raise ReviewError("That is not one of the suggested alternatives.")
+    current = article.current_revision
+    if flag.revision_id != current.pk or current.text[flag.start : flag.end] != flag.exact:
+        raise StaleRevision("The story has changed since this flag was found. Reload the page.")
+    text = current.text[: flag.start] + replacement + current.text[flag.end :]
+    flag.state, flag.decided_by, flag.decided_at = Flag.ACCEPTED, user, timezone.now()
+    flag.reason = f"Replaced “{flag.exact}” with “{replacement}”."
+    flag.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+    return revise(article, user, text, current.pk, note=f"Accepted suggestion: “{flag.exact}” → “{replacement}”")
+
+
+def dismiss_flag(flag: Flag, user, reason: str) -> Flag:
+    if not permissions.can_dismiss_flag(user, flag):
+        raise Forbidden("Only editors may dismiss flags.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("Say briefly why this flag does not apply.")
+    if len(reason) > 500:
+        raise ReviewError("Keep the reason under 500 characters.")
+    flag.state, flag.reason = Flag.DISMISSED, reason
+    flag.decided_by, flag.decided_at = user, timezone.now()
+    flag.save(update_fields=["state", "reason", "decided_by", "decided_at"])
+    return flag
+
+
+def reopen_flag(flag: Flag, user) -> Flag:
+    if not permissions.can_dismiss_flag(user, flag):
+        raise Forbidden("Only editors may reopen flags.")
+    if flag.state != Flag.DISMISSED or flag.orphaned:
+        raise ReviewError("Only a dismissed flag on the current text can be reopened.")
+    flag.state, flag.reason, flag.decided_by, flag.decided_at = Flag.OPEN, "", None, None
+    flag.save(update_fields=["state", "reason", "decided_by", "decided_at"])
+    return flag
+
+
+@transaction.atomic
+def discuss_flag(flag: Flag, user) -> Annotation:
+    """Turn a flag into an annotation on the same words, for discussion in replies."""
+    if not permissions.can_act_on_flag(user, flag) or not permissions.can_annotate(user, flag.article):
+        raise Forbidden("You may not start a discussion on this story.")
+    if not flag.is_open:
+        raise ReviewError("This flag has already been dealt with.")
+    body = f"Loaded language ({flag.category_label.lower()}): {flag.rationale}"
+    if flag.suggestions:
+        body += " Suggested: " + ", ".join(f"“{s}”" for s in flag.suggestions) + "."
+    annotation = Annotation.objects.create(
+        article=flag.article, revision=flag.revision, start=flag.start, end=flag.end,
+        exact=flag.exact, prefix=flag.prefix, suffix=flag.suffix,
+        category=Annotation.LOADED_LANGUAGE, body=body[: settings.REVIEWS_MAX_COMMENT_LENGTH],
+        author=user,
+    )
+    flag.state, flag.annotation = Flag.DISCUSSED, annotation
+    flag.decided_by, flag.decided_at = user, timezone.now()
+    flag.save(update_fields=["state", "annotation", "decided_by", "decided_at"])
+    flag.article.touch()
+    return annotation
+
+
+@transaction.atomic
+def add_manual_flag(
+    article: Article, user, *, category: str, severity: str, note: str,
+    suggestion: str = "", **selection,
+) -> Flag:
+    """An editor flags a passage by hand, with a category and a reason."""
+    if not permissions.is_editor(user) or article.status == workflow.ARCHIVED:
+        raise Forbidden("Only editors may flag passages by hand.")
+    if category not in language.CATEGORIES or severity not in language.SEVERITIES:
+        raise ReviewError("Choose a category and a severity for the flag.")
+    note = _check_comment(note)
+    revision, quote = _checked_selection(article, **selection)
+    flag = Flag.objects.create(
+        article=article, revision=revision, start=selection["start"], end=selection["end"],
+        exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix,
+        phrase=quote.exact[:200], category=category, severity=severity, rationale=note,
+        suggestions=[suggestion.strip()] if suggestion.strip() else [],
+        source=Flag.MANUAL, created_by=user,
+    )
+    article.touch()
+    return flag
+
+
+def open_high_flags(article: Article):
+    return article.flags.filter(
+        state=Flag.OPEN, severity="high", attributed=False, orphaned=False,
+        revision=article.current_revision_id,
+    )
+
+
+def _checked_selection(article, revision_id, start, end, exact, prefix=None, suffix=None):
     """The current revision and the quote at [start, end) after checking what the client sent.
 
     Client offsets are never trusted: the quote (and context, when sent) must be what the
@@ -280,6 +485,14 @@ def transition(article: Article, user, name: str, comment: str = "") -> ReviewEv
     """Take one review step; raises workflow.TransitionRefused with the reason when refused."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     step = permissions.check_transition(user, article, name)
+    if step.name == "approve" and settings.REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS:
+        blocking = list(open_high_flags(article).values_list("exact", flat=True)[:6])
+        if blocking:
+            names = ", ".join(f"“{b}”" for b in blocking)
+            raise workflow.TransitionRefused(
+                f"The story cannot be approved while high-severity flags are open: {names}. "
+                "Accept a suggestion, dismiss each with a reason, or turn it into a note."
+            )
     comment = (comment or "").strip()
     limit = settings.REVIEWS_MAX_COMMENT_LENGTH
     if len(comment) > limit:
@@ -295,3 +508,96 @@ def transition(article: Article, user, name: str, comment: str = "") -> ReviewEv
     return ReviewEvent.objects.create(
         article=article, actor=user, from_status=source, to_status=target, comment=comment
     )
+
+
+# --- importing ------------------------------------------------------------------------------
+
+
+def article_from_file(user, filename: str, data: bytes, *, title: str = "", byline: str = "",
+                      desk: str = "", assignees=()) -> Article:
+    """A new story from an uploaded .txt, .md, .docx or .html file; nothing is created on error.
+
+    A plain-text file's first line is its title unless one is given.
+    """
+    found_title, body = importers.read_article(filename, data, settings.REVIEWS_MAX_UPLOAD_BYTES)
+    body = normalize_text(body)
+    if not title and not found_title and filename.lower().endswith(".txt"):
+        first, _, rest = body.partition("\n")
+        found_title, body = first.strip(), normalize_text(rest)
+    title = (title or found_title or "").strip()
+    if not title:
+        raise ReviewError("The file has no title: give one.")
+    if not body.strip():
+        raise ReviewError("The file has no story text after the title.")
+    if len(body) > settings.REVIEWS_MAX_ARTICLE_CHARS:
+        raise ReviewError(f"Stories are limited to {settings.REVIEWS_MAX_ARTICLE_CHARS:,} characters.")
+    return create_article(user, title=title[:300], text=body, byline=byline, desk=desk,
+                          assignees=assignees, note=f"Imported from {filename}"[:300])
+
+
+@dataclass
+class AnnotationImportReport:
+    anchored: int = 0
+    reanchored: int = 0
+    replies: int = 0
+    flags_skipped: int = 0  # this app's own flags: the scanner finds them again
+    rejected: list = dc_field(default_factory=list)  # (source id, reason)
+
+    def summary(self) -> str:
+        return (
+            f"{self.anchored} anchored, {self.reanchored} re-anchored, "
+            f"{len(self.rejected)} rejected"
+        )
+
+
+@transaction.atomic
+def import_annotations(article: Article, user, data: bytes) -> AnnotationImportReport:
+    """W3C Web Annotations from a file onto the story's current text, all in one transaction.
+
+    Each is placed by its selectors (re-anchored by its quote when the text differs); one
+    that cannot be placed is reported with the reason, never attached to the wrong words.
+    """
+    if not permissions.can_annotate(user, article):
+        raise Forbidden("You may not annotate this story.")
+    parsed = importers.parse_web_annotations(data)
+    revision = article.current_revision
+    report = AnnotationImportReport(rejected=list(parsed.rejected))
+    categories = dict(Annotation.CATEGORY_CHOICES)
+    incoming = [i for i in parsed.annotations if i.kind != "flag"]
+    report.flags_skipped = len(parsed.annotations) - len(incoming)
+    for item, span, how, reason in importers.anchor_incoming(revision.text, incoming):
+        if span is None:
+            report.rejected.append((item.source_id, reason))
+            continue
+        start, end = span
+        quote = anchoring.quote_selector(revision.text, start, end)
+        category = item.category if item.category in categories else (
+            Annotation.LOADED_LANGUAGE if item.kind == "flag" else Annotation.COMMENT
+        )
+        body = (item.body or "").strip() or "(no comment)"
+        if item.creator and item.creator != (user.get_full_name() or user.username):
+            body = f"{item.creator}: {body}"
+        annotation = Annotation.objects.create(
+            article=article, revision=revision, start=start, end=end, exact=quote.exact,
+            prefix=quote.prefix, suffix=quote.suffix, category=category,
+            body=body[: settings.REVIEWS_MAX_COMMENT_LENGTH], author=user,
+            state=Annotation.RESOLVED if item.state == "resolved" else Annotation.OPEN,
+            resolved_by=user if item.state == "resolved" else None,
+            resolved_at=timezone.now() if item.state == "resolved" else None,
+            anchor_confidence=1.0 if how == "anchored" else 0.85,
+        )
+        for reply in item.replies:
+            text = (reply.body or "").strip()
+            if text:
+                if reply.creator:
+                    text = f"{reply.creator}: {text}"
+                Reply.objects.create(annotation=annotation, author=user,
+                                     body=text[: settings.REVIEWS_MAX_COMMENT_LENGTH])
+                report.replies += 1
+        if how == "anchored":
+            report.anchored += 1
+        else:
+            report.reanchored += 1
+    if report.anchored or report.reanchored:
+        article.touch()
+    return report

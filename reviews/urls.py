@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import annotations, article, queue, review, revisions
+from .views import annotations, article, exports, flags, lexicon, queue, review, revisions
 
 app_name = "reviews"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("articles/<int:pk>/", article.article_detail, name="article"),
     path("articles/<int:pk>/edit/", article.article_edit, name="article_edit"),
     path("articles/<int:pk>/annotations/", annotations.annotation_create, name="annotation_create"),
+    path(
+        "articles/<int:pk>/annotations/import/",
+        annotations.annotation_import,
+        name="annotation_import",
+    ),
     path(
         "articles/<int:pk>/annotations/<int:annotation_id>/replies/",
         annotations.reply_create,
@@ -36,5 +41,20 @@ urlpatterns = [
         name="annotation_confirm",
     ),
     path("articles/<int:pk>/compare/", revisions.compare, name="compare"),
+    path("articles/<int:pk>/flags/", flags.flag_create, name="flag_create"),
+    path("articles/<int:pk>/flags/<int:flag_id>/accept/", flags.flag_accept, name="flag_accept"),
+    path("articles/<int:pk>/flags/<int:flag_id>/dismiss/", flags.flag_dismiss, name="flag_dismiss"),
+    path("articles/<int:pk>/flags/<int:flag_id>/reopen/", flags.flag_reopen, name="flag_reopen"),
+    path("articles/<int:pk>/flags/<int:flag_id>/discuss/", flags.flag_discuss, name="flag_discuss"),
+    path("articles/<int:pk>/export/<str:fmt>/", exports.article_export, name="article_export"),
+    path("exports/", exports.bulk_export, name="bulk_export"),
+    path("exports/<int:job_id>/step/", exports.bulk_export_step, name="bulk_export_step"),
+    path("exports/<int:job_id>/download/", exports.bulk_export_download, name="bulk_export_download"),
+    path("lexicon/", lexicon.lexicon_list, name="lexicon"),
+    path("lexicon/new/", lexicon.lexicon_edit, name="lexicon_add"),
+    path("lexicon/export.csv", lexicon.lexicon_export, name="lexicon_export"),
+    path("lexicon/import/", lexicon.lexicon_import, name="lexicon_import"),
+    path("lexicon/<int:term_id>/", lexicon.lexicon_edit, name="lexicon_edit"),
+    path("lexicon/<int:term_id>/toggle/", lexicon.lexicon_toggle, name="lexicon_toggle"),
     path("articles/<int:pk>/transition/", review.article_transition, name="article_transition"),
 ]

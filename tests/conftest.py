@@ -85,3 +85,19 @@ def selection(article, phrase, occurrence=0):
         "prefix": text[max(0, start - 32) : start],
         "suffix": text[end : end + 32],
     }
+
+
+def highlights(html: str) -> dict[int, str]:
+    """Annotation id -> the text highlighted for it (its marks joined), from a rendered page.
+
+    A passage can be cut into several marks where flags or other notes overlap it.
+    """
+    import html as htmllib
+    import re
+
+    found: dict[int, str] = {}
+    for attrs, text in re.findall(r"<mark ([^>]*)>(.*?)</mark>", html, re.S):
+        ids = re.search(r'data-ann="([^"]*)"', attrs)
+        for i in (ids.group(1).split() if ids else []):
+            found[int(i)] = found.get(int(i), "") + htmllib.unescape(text)
+    return found

@@ -67,7 +67,12 @@ def test_import_article_with_title_and_byline_keeps_whole_text(db, tmp_path):
 
 @pytest.mark.parametrize(
     "content,message",
-    [(b"\xff\xfe\x00bad", "not UTF-8"), (b"", "no title"), (b"Only a title\n", "no story text")],
+    [
+        (b"caf\xe9 cr\xe8me br\xfbl\xe9e", "not UTF-8"),
+        (b"", "empty"),
+        (b"Only a title\n", "no story text"),
+        (b"\x00\x01\x02binary\x00junk", "binary"),
+    ],
 )
 def test_import_article_rejects_bad_files_and_creates_nothing(db, tmp_path, content, message):
     path = tmp_path / "bad.txt"
@@ -80,3 +85,75 @@ def test_import_article_rejects_bad_files_and_creates_nothing(db, tmp_path, cont
 def test_import_article_missing_file(db, tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         run("import_article", str(tmp_path / "nope.txt"))
+
+
+def test_import_article_reads_word_and_html(db, tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Harbour works delayed", level=1)
+    doc.add_paragraph("Work on the harbour wall will finish in May, officials said.")
+    doc.add_paragraph("Shop owners welcomed the news.")
+    path = tmp_path / "story.docx"
+    doc.save(path)
+    out = run("import_article", str(path))
+    article = Article.objects.get(pk=int(out.split()[0]))
+    assert article.title == "Harbour works delayed"
+    assert article.current_revision.text == (
+        "Work on the harbour wall will finish in May, officials said.\n\nShop owners welcomed the news."
+    )
+    page = tmp_path / "story.html"
+    page.write_text(
+        "<html><head><title>T</title><script>alert(1)</script></head><body><h1>Council votes</h1>"
+        "<p>The vote was 7-4.</p><p>It passed.</p></body></html>", encoding="utf-8"
+    )
+    out = run("import_article", str(page))
+    article = Article.objects.get(pk=int(out.split()[0]))
+    assert article.title == "Council votes" and "alert" not in article.current_revision.text
+    assert article.current_revision.text == "The vote was 7-4.\n\nIt passed."
+
+
+def test_import_article_refuses_corrupt_docx_and_oversized_files(db, tmp_path, settings):
+    bad = tmp_path / "broken.docx"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(CommandError, match="not a valid Word document"):
+        run("import_article", str(bad))
+    settings.REVIEWS_MAX_UPLOAD_BYTES = 100
+    big = tmp_path / "big.txt"
+    big.write_text("Title\n\n" + "word " * 100, encoding="utf-8")
+    with pytest.raises(CommandError, match="limit"):
+        run("import_article", str(big))
+    assert not Article.objects.exists()
+
+
+def test_import_annotations_round_trip_through_json_ld(db, tmp_path):
+    from reviews import export_data, services
+    from reviews.exporters import EXPORTERS
+
+    run("seed_demo", "--password", "pw-9-demo")
+    source = Article.objects.filter(annotations__isnull=False).distinct().first()
+    path = tmp_path / "notes.jsonld"
+    path.write_bytes(EXPORTERS["jsonld"](export_data.snapshot(source, base_url="http://x")))
+    copy = services.create_article(source.created_by, title="Copy", text=source.current_revision.text)
+    out = run("import_annotations", str(copy.pk), str(path))
+    assert "rejected: 0" in out
+    def spans(article):
+        return sorted((a.start, a.end, a.exact, a.category, a.body) for a in article.annotations.filter(orphaned=False))
+    assert [s[:4] for s in spans(copy)] == [s[:4] for s in spans(source)]
+    assert Annotation.objects.filter(article=copy).count() == Annotation.objects.filter(
+        article=source, orphaned=False
+    ).count()
+
+
+def test_import_annotations_rejects_non_annotation_json(db, tmp_path):
+    run("seed_demo", "--password", "pw-9-demo")
+    article = Article.objects.first()
+    before = Annotation.objects.count()
+    path = tmp_path / "x.json"
+    path.write_text('{"hello": "world"}')
+    with pytest.raises(CommandError):
+        run("import_annotations", str(article.pk), str(path))
+    path.write_text("not json at all")
+    with pytest.raises(CommandError):
+        run("import_annotations", str(article.pk), str(path))
+    assert Annotation.objects.count() == before

@@ -1,9 +1,10 @@
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import permissions, services
-from ..forms import AnnotationForm, ReplyForm, SelectionForm
+from .. import importers, permissions, services
+from ..forms import AnnotationFileForm, AnnotationForm, ReplyForm, SelectionForm
 from ..models import Annotation
 from .access import annotation_for, article_for, refusal
 from .article import workspace_context
@@ -114,3 +115,24 @@ def annotation_reattach(request, pk, annotation_id):
         annotation_id,
         lambda a: services.reattach(a, request.user, **form.selection(request.POST)),
     )
+
+
+@require_POST
+def annotation_import(request, pk):
+    """Upload W3C Web Annotations onto this story; report what was placed and what was not."""
+    article = article_for(request, pk)
+    if not permissions.can_annotate(request.user, article):
+        return refusal(request, "You may not annotate this story.", 403)
+    form = AnnotationFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return refusal(request, " ".join(e for errs in form.errors.values() for e in errs), 400)
+    try:
+        report = services.import_annotations(article, request.user, form.cleaned_data["file"].read())
+    except (importers.ImportRefused, services.ReviewError) as exc:
+        return refusal(request, f"Nothing was imported: {exc}", getattr(exc, "status_code", 400))
+    message = f"Imported notes: {report.summary()}."
+    if report.rejected:
+        reasons = "; ".join(f"{sid or 'one'}: {why}" for sid, why in report.rejected[:5])
+        message += f" Rejected — {reasons}"
+    (messages.warning if report.rejected else messages.success)(request, message)
+    return redirect(article)

@@ -4,46 +4,69 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from .. import highlighting, permissions, services
+from .. import highlighting, importers, language, permissions, services, workflow
 from ..forms import (
     AnnotationForm,
     ArticleEditForm,
-    ArticleForm,
     ReplyForm,
     SelectionForm,
     TransitionForm,
+    UploadArticleForm,
 )
-from ..models import Reply
+from ..models import Flag, Reply
 from .access import article_for
+from .queue import EXPORT_FORMATS
 
 
-def _display_paragraphs(text, annotations):
-    """Paragraphs of segments, each highlighted segment naming its annotations (innermost first)."""
-    by_id = {a.pk: a for a in annotations}
-    spans = [highlighting.Span(a.start, a.end, a.pk) for a in annotations]
+def _display_paragraphs(text, annotations, flags):
+    """Paragraphs of segments; each highlighted segment names its notes and flags.
+
+    Notes come innermost first (a click on an overlap means the smallest passage).
+    """
+    notes = {("a", a.pk): a for a in annotations}
+    marks = {("f", f.pk): f for f in flags}
+    spans = [highlighting.Span(a.start, a.end, key) for key, a in notes.items()]
+    spans += [highlighting.Span(f.start, f.end, key) for key, f in marks.items()]
     paragraphs = []
     for para in highlighting.paragraphs(text, spans):
         segs = []
         for seg in para.segments:
-            if seg.keys:
-                first = by_id[seg.keys[0]]
-                segs.append(
-                    {
-                        "text": seg.text,
-                        "ids": " ".join(str(k) for k in seg.keys),
-                        "category": first.category,
-                        "depth": min(len(seg.keys), 3),
-                        "unconfirmed": any(by_id[k].needs_confirmation for k in seg.keys),
-                    }
-                )
-            else:
+            if not seg.keys:
                 segs.append({"text": seg.text})
+                continue
+            ann = [notes[k] for k in seg.keys if k[0] == "a"]
+            flg = [marks[k] for k in seg.keys if k[0] == "f"]
+            worst = max(flg, key=lambda f: language.severity_rank(f.severity)) if flg else None
+            segs.append(
+                {
+                    "text": seg.text,
+                    "ids": " ".join(str(a.pk) for a in ann),
+                    "flag_ids": " ".join(str(f.pk) for f in flg),
+                    "category": ann[0].category if ann else "",
+                    "depth": min(len(ann), 3),
+                    "unconfirmed": any(a.needs_confirmation for a in ann),
+                    "flag_class": (
+                        "flag-attributed" if worst and worst.attributed
+                        else f"flag-{worst.severity}" if worst else ""
+                    ),
+                }
+            )
         paragraphs.append({"start": para.start, "end": para.end, "segments": segs})
     return paragraphs
 
 
+def _flag_groups(flags):
+    """Open flags in the paper's voice, grouped by category in lexicon order."""
+    groups = []
+    for key, label in language.CATEGORIES.items():
+        members = [f for f in flags if f.category == key]
+        if members:
+            groups.append({"key": key, "label": label, "flags": members})
+    return groups
+
+
 def workspace_context(request, article, *, annotation_form=None):
-    """Everything the text and the annotation panel need, in a fixed number of queries."""
+    """Everything the text and the side panel need, in a fixed number of queries."""
     user = request.user
     revision = article.current_revision
     annotations = list(
@@ -58,14 +81,32 @@ def workspace_context(request, article, *, annotation_form=None):
         a.may_reattach = permissions.can_reattach(user, a)
     anchored = [a for a in annotations if not a.orphaned and a.revision_id == revision.pk]
     open_annotations = [a for a in anchored if a.is_open]
+
+    flags = list(
+        article.flags.filter(revision=revision, orphaned=False).select_related("decided_by")
+    )
+    may_act = permissions.can_edit_article(user, article)
+    may_dismiss = permissions.is_editor(user) and article.status != workflow.ARCHIVED
+    for f in flags:
+        f.article = article
+        f.may_act, f.may_dismiss = may_act, may_dismiss
+    open_flags = [f for f in flags if f.is_open]
+    voice_flags = [f for f in open_flags if not f.attributed]
     return {
         "article": article,
         "revision": revision,
-        "paragraphs": _display_paragraphs(revision.text, open_annotations),
+        "paragraphs": _display_paragraphs(revision.text, open_annotations, open_flags),
         "open_annotations": open_annotations,
         "resolved_annotations": [a for a in anchored if not a.is_open],
         "orphaned_annotations": [a for a in annotations if a.orphaned],
+        "flag_groups": _flag_groups(voice_flags),
+        "flag_count": len(voice_flags),
+        "high_flag_count": sum(1 for f in voice_flags if f.severity == "high"),
+        "quoted_flags": [f for f in open_flags if f.attributed],
+        "dismissed_flags": [f for f in flags if f.state == Flag.DISMISSED],
         "can_annotate": permissions.can_annotate(user, article),
+        "can_flag": may_dismiss,
+        "flag_categories": list(language.CATEGORIES.items()),
         "annotation_form": annotation_form
         or AnnotationForm(user=user, initial={"revision": revision.pk}),
         "reply_form": ReplyForm(),
@@ -82,6 +123,7 @@ def article_context(request, article, **kwargs):
         transitions=permissions.allowed_transitions(user, article),
         transition_form=TransitionForm(),
         can_edit=permissions.can_edit_article(user, article),
+        export_formats=EXPORT_FORMATS,
         assignees=list(article.assignees.all()),
     )
     return context
@@ -95,18 +137,25 @@ def article_detail(request, pk):
 def article_create(request):
     if not permissions.can_create_article(request.user):
         raise PermissionDenied("You may not create stories.")
-    form = ArticleForm(request.POST or None, user=request.user)
+    form = UploadArticleForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        article = services.create_article(
-            request.user,
-            title=data["title"],
-            byline=data["byline"],
-            desk=data["desk"],
-            text=data["body"],
-            assignees=data.get("assignees") or (),
-        )
-        return redirect(article)
+        try:
+            if data.get("upload"):
+                upload = data["upload"]
+                article = services.article_from_file(
+                    request.user, upload.name, upload.read(), title=data["title"],
+                    byline=data["byline"], desk=data["desk"], assignees=data.get("assignees") or (),
+                )
+            else:
+                article = services.create_article(
+                    request.user, title=data["title"], byline=data["byline"], desk=data["desk"],
+                    text=data["body"], assignees=data.get("assignees") or (),
+                )
+        except (importers.ImportRefused, services.ReviewError) as exc:
+            form.add_error("upload" if data.get("upload") else None, str(exc))
+        else:
+            return redirect(article)
     return render(request, "reviews/article_form.html", {"form": form, "creating": True})
 
 

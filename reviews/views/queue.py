@@ -2,12 +2,42 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 
 from .. import permissions, workflow
 from ..forms import reviewers
-from ..models import Annotation, Article
+from ..models import Annotation, Article, Flag
+
+EXPORT_FORMATS = [
+    ("docx", "Word (.docx) with comments"),
+    ("jsonld", "W3C Web Annotation (JSON-LD)"),
+    ("md", "Markdown with CriticMarkup"),
+    ("html", "HTML (one file)"),
+    ("csv", "CSV of notes and flags"),
+]
+
+
+def filtered_articles(request, params):
+    """The stories matching the queue's filters (status, reviewer, title search)."""
+    status = params.get("status", "")
+    assignee = params.get("assignee", "")
+    query = params.get("q", "").strip()[:200]
+    articles = Article.objects.all()
+    if status in workflow.STATUS_LABELS:
+        articles = articles.filter(status=status)
+    elif status != "all":
+        articles = articles.exclude(status=workflow.ARCHIVED)
+    if assignee == "me":
+        articles = articles.filter(assignees=request.user)
+    elif assignee == "none":
+        articles = articles.filter(assignees__isnull=True)
+    elif assignee.isdigit():
+        articles = articles.filter(assignees__pk=int(assignee))
+    if query:
+        articles = articles.filter(title__icontains=query)
+    return articles.order_by("-updated_at", "-id")
 
 
 def queue(request):
@@ -17,31 +47,33 @@ def queue(request):
     status = request.GET.get("status", "")
     assignee = request.GET.get("assignee", "")
     query = request.GET.get("q", "").strip()[:200]
-
-    articles = Article.objects.all()
-    if status in workflow.STATUS_LABELS:
-        articles = articles.filter(status=status)
-    elif status != "all":
+    if status not in workflow.STATUS_LABELS and status != "all":
         status = ""
-        articles = articles.exclude(status=workflow.ARCHIVED)
-    if assignee == "me":
-        articles = articles.filter(assignees=request.user)
-    elif assignee == "none":
-        articles = articles.filter(assignees__isnull=True)
-    elif assignee.isdigit():
-        articles = articles.filter(assignees__pk=int(assignee))
-    else:
+    if assignee not in ("me", "none") and not assignee.isdigit():
         assignee = ""
-    if query:
-        articles = articles.filter(title__icontains=query)
+    articles = filtered_articles(request, request.GET)
 
+    open_notes = (
+        Annotation.objects.filter(article=OuterRef("pk"), state=Annotation.OPEN, orphaned=False)
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    open_flags = (
+        Flag.objects.filter(
+            article=OuterRef("pk"), revision=OuterRef("current_revision"), state=Flag.OPEN,
+            attributed=False, orphaned=False,
+        )
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     articles = (
         articles.annotate(
-            open_count=Count(
-                "annotations",
-                filter=Q(annotations__state=Annotation.OPEN, annotations__orphaned=False),
-                distinct=True,
-            )
+            open_count=Coalesce(Subquery(open_notes), 0),
+            flag_count=Coalesce(Subquery(open_flags), 0),
         )
         .select_related("created_by")
         .prefetch_related(
@@ -63,6 +95,7 @@ def queue(request):
         "reviewers": reviewers(),
         "filter_query": params.urlencode(),
         "can_create": permissions.can_create_article(request.user),
+        "export_formats": EXPORT_FORMATS,
     }
     template = "reviews/queue.html"
     if request.htmx and not request.htmx.boosted:

@@ -99,31 +99,31 @@
     };
   }
 
-  /* ---- the floating Annotate control -------------------------------------------- */
+  /* ---- the floating selection tools (Annotate, Flag) ------------------------------ */
 
-  function annotateButton() {
-    return document.getElementById("annotate-btn");
+  function selectionTools() {
+    return document.getElementById("selection-tools");
   }
 
   function hideAnnotate() {
-    const btn = annotateButton();
-    if (btn) btn.hidden = true;
+    const tools = selectionTools();
+    if (tools) tools.hidden = true;
     pending = null;
   }
 
   function showAnnotate(selection) {
-    const btn = annotateButton();
-    if (!btn) return;
+    const tools = selectionTools();
+    if (!tools) return;
     pending = selection;
-    btn.hidden = false;
+    tools.hidden = false;
     const rect = selection.rect;
-    const width = btn.offsetWidth || 100;
+    const width = tools.offsetWidth || 160;
     const left = Math.min(
       Math.max(8, rect.left + window.scrollX),
       window.scrollX + document.documentElement.clientWidth - width - 8
     );
-    btn.style.left = left + "px";
-    btn.style.top = rect.bottom + window.scrollY + 8 + "px";
+    tools.style.left = left + "px";
+    tools.style.top = rect.bottom + window.scrollY + 8 + "px";
   }
 
   let selectionTimer = null;
@@ -150,19 +150,23 @@
     return true;
   }
 
-  function openAnnotateDialog() {
-    const dialog = document.getElementById("annotate-dialog");
+  function openSelectionDialog(id) {
+    const dialog = document.getElementById(id);
     const selection = pending || readSelection();
     if (!dialog || !selection) return;
-    const form = dialog.querySelector("form");
     pending = selection;
+    const form = dialog.querySelector("form");
     fillSelection(form);
-    const quote = document.getElementById("annotate-quote");
+    const quote = dialog.querySelector(".dialog-quote");
     quote.textContent = selection.exact.length > 300 ? selection.exact.slice(0, 300) + "…" : selection.exact;
     clearDialogError(dialog);
     dialog.showModal();
-    const body = form.querySelector("textarea");
-    if (body) body.focus();
+    const first = form.querySelector("textarea");
+    if (first) first.focus();
+  }
+
+  function openAnnotateDialog() {
+    openSelectionDialog("annotate-dialog");
   }
 
   function clearDialogError(dialog) {
@@ -181,6 +185,53 @@
   }
 
   /* ---- highlights and notes ----------------------------------------------------- */
+
+  function setActiveFlag(id, options) {
+    const opts = options || {};
+    document.querySelectorAll(".is-active").forEach(function (el) {
+      el.classList.remove("is-active");
+    });
+    const marks = document.querySelectorAll('mark[data-flag~="' + CSS.escape(String(id)) + '"]');
+    marks.forEach(function (m) {
+      m.classList.add("is-active");
+    });
+    const card = document.getElementById("flag-" + id);
+    if (card) {
+      card.classList.add("is-active");
+      const group = card.closest("details");
+      if (group) group.open = true;
+    }
+    if (opts.focusCard && card) {
+      card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      card.focus({ preventScroll: true });
+    }
+    if (opts.showPassage && marks.length) {
+      marks[0].scrollIntoView({ block: "center", behavior: "smooth" });
+    }
+  }
+
+  /* n / p: the next or previous open flag in reading order (quoted speech last). */
+  function stepFlag(direction) {
+    const cards = Array.from(document.querySelectorAll(".flags .flag-card[data-flag-id]"));
+    const ordered = cards
+      .map(function (c) {
+        const mark = document.querySelector('mark[data-flag~="' + c.dataset.flagId + '"]');
+        return { card: c, mark: mark };
+      })
+      .filter(function (x) {
+        return x.mark;
+      })
+      .sort(function (a, b) {
+        return a.mark.compareDocumentPosition(b.mark) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+      });
+    if (!ordered.length) return;
+    const current = document.querySelector(".flag-card.is-active");
+    let i = ordered.findIndex(function (x) {
+      return x.card === current;
+    });
+    i = i < 0 ? (direction > 0 ? 0 : ordered.length - 1) : (i + direction + ordered.length) % ordered.length;
+    setActiveFlag(ordered[i].card.dataset.flagId, { focusCard: true, showPassage: true });
+  }
 
   function setActive(id, options) {
     const opts = options || {};
@@ -215,6 +266,15 @@
       openAnnotateDialog();
       return;
     }
+    if (target.closest("#flag-btn")) {
+      openSelectionDialog("flag-dialog");
+      return;
+    }
+    const showFlag = target.closest(".show-flag");
+    if (showFlag) {
+      setActiveFlag(showFlag.dataset.flagId, { showPassage: true });
+      return;
+    }
     const reattach = target.closest(".reattach-form button[type=submit]");
     if (reattach && !fillSelection(reattach.form)) {
       event.preventDefault();
@@ -226,11 +286,17 @@
       setActive(show.dataset.annId, { showPassage: true });
       return;
     }
-    const mark = target.closest("mark[data-ann]");
+    const mark = target.closest("mark[data-ann], mark[data-flag]");
     if (mark) {
       const sel = window.getSelection();
       if (sel && !sel.isCollapsed) return; // the click ended a selection drag
-      setActive(mark.dataset.ann.split(" ")[0], { focusCard: true });
+      if (mark.dataset.ann) setActive(mark.dataset.ann.split(" ")[0], { focusCard: true });
+      else if (mark.dataset.flag) setActiveFlag(mark.dataset.flag.split(" ")[0], { focusCard: true });
+      return;
+    }
+    const flagCard = target.closest(".flag-card[data-flag-id]");
+    if (flagCard && !target.closest("button, a, textarea, input, select, form, summary")) {
+      setActiveFlag(flagCard.dataset.flagId, { showPassage: true });
       return;
     }
     const card = target.closest(".card[data-ann-id]");
@@ -323,9 +389,18 @@
   function onKeydown(event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typingIn(event.target)) return;
-    if ((event.key === "a" || event.key === "A") && (pending || readSelection())) {
+    const key = event.key.toLowerCase();
+    if (key === "a" && selectionTools() && (pending || readSelection())) {
       event.preventDefault();
       openAnnotateDialog();
+    } else if (key === "f" && document.getElementById("flag-dialog") && (pending || readSelection())) {
+      event.preventDefault();
+      openSelectionDialog("flag-dialog");
+    } else if ((key === "n" || key === "p") && !event.shiftKey) {
+      if (document.querySelector(".flag-card")) {
+        event.preventDefault();
+        stepFlag(key === "n" ? 1 : -1);
+      }
     } else if (event.key === "Escape") {
       hideAnnotate();
       setActive(null);
@@ -373,7 +448,8 @@
 
   function onAfterRequest(event) {
     const elt = event.detail.elt;
-    if (elt && elt.id === "annotate-form" && event.detail.successful && event.detail.xhr.status < 300) {
+    const inDialog = elt && elt.closest && elt.closest("dialog") && elt.tagName === "FORM";
+    if (inDialog && event.detail.successful && event.detail.xhr.status < 300) {
       const dialog = elt.closest("dialog");
       if (dialog) dialog.close();
       elt.reset();
@@ -397,7 +473,7 @@
   document.addEventListener("focusout", drawCaret);
   // Keep the text selection alive while the Annotate control is pressed.
   document.addEventListener("mousedown", function (event) {
-    if (event.target.closest && event.target.closest("#annotate-btn, .keep-selection")) event.preventDefault();
+    if (event.target.closest && event.target.closest("#selection-tools, .keep-selection")) event.preventDefault();
   });
   document.addEventListener("htmx:responseError", onResponseError);
   document.addEventListener("htmx:sendError", onSendError);

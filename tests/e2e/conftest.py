@@ -78,22 +78,30 @@ def login(page):
 
 _PHRASE_BOX = """
 (phrase) => {
-  const root = document.getElementById("article-text");
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  let node;
-  while ((node = walker.nextNode())) {
-    const i = node.data.indexOf(phrase);
+  // Find the phrase in a paragraph's text, even when highlights cut it into several nodes.
+  function locate(p, offset) {
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    let node, seen = 0;
+    while ((node = walker.nextNode())) {
+      if (offset < seen + node.data.length) return [node, offset - seen];
+      seen += node.data.length;
+    }
+    return null;
+  }
+  for (const p of document.querySelectorAll("#article-text p")) {
+    const i = p.textContent.indexOf(phrase);
     if (i < 0) continue;
-    node.parentElement.scrollIntoView({block: "center"});
+    p.scrollIntoView({block: "center"});
+    const end = i + phrase.length;
+    const lastLen = /[\uDC00-\uDFFF]/.test(p.textContent[end - 1]) ? 2 : 1;
+    const [n1, o1] = locate(p, i);
+    const [n2, o2] = locate(p, end - lastLen);
     const first = document.createRange();
-    first.setStart(node, i);
-    first.setEnd(node, i + 1);
-    const lastEnd = i + phrase.length;
+    first.setStart(n1, o1);
+    first.setEnd(n1, o1 + 1);
     const last = document.createRange();
-    // the last code point may be two UTF-16 units
-    const lastLen = /[\\uDC00-\\uDFFF]/.test(node.data[lastEnd - 1]) ? 2 : 1;
-    last.setStart(node, lastEnd - lastLen);
-    last.setEnd(node, lastEnd);
+    last.setStart(n2, o2);
+    last.setEnd(n2, o2 + lastLen);
     const a = first.getBoundingClientRect();
     const b = last.getBoundingClientRect();
     return {x1: a.left + 1, y1: a.top + a.height / 2, x2: b.right - 1, y2: b.top + b.height / 2};
@@ -112,3 +120,35 @@ def drag_select(page, phrase):
     page.mouse.move((box["x1"] + box["x2"]) / 2, (box["y1"] + box["y2"]) / 2, steps=4)
     page.mouse.move(box["x2"], box["y2"], steps=4)
     page.mouse.up()
+
+
+_HIGHLIGHTS = """
+() => {
+  const found = {};
+  document.querySelectorAll('#article-text mark[data-ann]').forEach((m) => {
+    m.dataset.ann.split(' ').filter(Boolean).forEach((id) => {
+      found[id] = (found[id] || '') + m.textContent;
+    });
+  });
+  return found;
+}
+"""
+
+
+def highlights(page) -> dict[str, str]:
+    """Annotation id -> highlighted text, however many marks flags cut it into."""
+    return page.evaluate(_HIGHLIGHTS)
+
+
+def expect_highlight(page, text, present=True):
+    """Wait until some annotation highlights exactly text (or until none does)."""
+    page.wait_for_function(
+        "([text, present]) => Object.values((" + _HIGHLIGHTS + ")()).includes(text) === present",
+        arg=[text, present],
+    )
+
+
+def click_highlight(page, text):
+    ids = [i for i, t in highlights(page).items() if t == text]
+    assert ids, f"no highlight for {text!r}"
+    page.locator(f'#article-text mark[data-ann~="{ids[0]}"]').first.click()

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from reviews import services
 from reviews.models import Annotation, Article
 
-from .conftest import drag_select
+from .conftest import click_highlight, drag_select, expect_highlight
 
 STORY = (
     "Councillors voted 7-4 on Tuesday night to build a bus lane on Harbour Road.\n\n"
@@ -32,8 +32,7 @@ def test_editor_annotates_replies_resolves_and_moves_the_story(page, login, edit
     dialog.get_by_role("button", name="Save annotation").click()
 
     expect(dialog).to_be_hidden()
-    mark = page.locator("#article-text mark", has_text="slammed the decision")
-    expect(mark).to_have_count(1)
+    expect_highlight(page, "slammed the decision")
     saved = Annotation.objects.get()
     assert (saved.exact, saved.category) == ("slammed the decision", "loaded_language")
     assert STORY[saved.start : saved.end] == "slammed the decision"
@@ -41,10 +40,10 @@ def test_editor_annotates_replies_resolves_and_moves_the_story(page, login, edit
     expect(card).to_contain_text("Our voice should say 'criticised'.")
 
     page.reload()
-    expect(page.locator("#article-text mark", has_text="slammed the decision")).to_have_count(1)
+    expect_highlight(page, "slammed the decision")
 
     # The highlight and its note point at each other.
-    page.locator("#article-text mark", has_text="slammed the decision").click()
+    click_highlight(page, "slammed the decision")
     expect(card).to_be_focused()
     expect(card).to_have_class(re.compile(r"\bis-active\b"))
 
@@ -53,7 +52,7 @@ def test_editor_annotates_replies_resolves_and_moves_the_story(page, login, edit
     expect(page.locator(f"#ann-{saved.pk} .replies")).to_contain_text("Agreed, changing it.")
 
     page.locator(f"#ann-{saved.pk}").get_by_role("button", name="Resolve").click()
-    expect(page.locator("#article-text mark")).to_have_count(0)
+    expect_highlight(page, "slammed the decision", present=False)
     expect(page.get_by_text("Resolved (1)")).to_be_visible()
     saved.refresh_from_db()
     assert saved.state == "resolved" and saved.replies.count() == 1
@@ -81,7 +80,7 @@ def test_offsets_line_up_after_accents_and_emoji(page, login, editor, writer):
     page.locator("#annotate-btn").click()
     page.get_by_role("dialog").get_by_label("Comment", exact=True).fill("Which budget?")
     page.get_by_role("button", name="Save annotation").click()
-    expect(page.locator("#article-text mark", has_text="the budget was balanced")).to_have_count(1)
+    expect_highlight(page, "the budget was balanced")
 
     saved = Annotation.objects.get()
     start = text.index("the budget was balanced")
@@ -92,7 +91,7 @@ def test_offsets_line_up_after_accents_and_emoji(page, login, editor, writer):
     page.keyboard.press("a")  # the keyboard shortcut opens the same dialog
     page.get_by_role("dialog").get_by_label("Comment", exact=True).fill("Check the spelling.")
     page.get_by_role("button", name="Save annotation").click()
-    expect(page.locator("#article-text mark", has_text="Ibáñez")).to_have_count(1)
+    expect_highlight(page, "Ibáñez")
     second = Annotation.objects.get(body="Check the spelling.")
     assert text[second.start : second.end] == "Ibáñez"
 
@@ -112,7 +111,7 @@ def test_keyboard_selection_can_be_annotated(page, login, editor, writer):
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    expect(page.locator("#article-text mark", has_text="voted 7-4")).to_have_count(1)
+    expect_highlight(page, "voted 7-4")
     assert Annotation.objects.get().exact == "voted 7-4"
 
 

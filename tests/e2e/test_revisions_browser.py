@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 from reviews import services
 from reviews.models import Annotation
 
-from .conftest import drag_select
+from .conftest import drag_select, expect_highlight
 
 TEXT = (
     "Shop owners on Harbour Road criticised the decision on Tuesday.\n\n"
@@ -17,7 +17,7 @@ def annotate(page, phrase, comment):
     page.locator("#annotate-btn").click()
     page.get_by_role("dialog").get_by_label("Comment", exact=True).fill(comment)
     page.get_by_role("button", name="Save annotation").click()
-    expect(page.locator("#article-text mark", has_text=phrase)).to_have_count(1)
+    expect_highlight(page, phrase)
 
 
 def edit_text(page, new_text, note):
@@ -42,9 +42,7 @@ def test_highlight_follows_edits_and_orphans_are_listed_then_reattached(
         "take about 18 months", "take roughly 18 months"
     )
     edit_text(page, edited, "Added an update line")
-    expect(
-        page.locator("#article-text mark", has_text="take roughly 18 months to complete")
-    ).to_have_count(1)
+    expect_highlight(page, "take roughly 18 months to complete")
     expect(page.get_by_text("Revision 2", exact=False).first).to_be_visible()
 
     # Delete the second passage: its note moves to Orphaned with the original quote.
@@ -55,12 +53,12 @@ def test_highlight_follows_edits_and_orphans_are_listed_then_reattached(
     orphans = page.locator(".orphans")
     expect(orphans).to_contain_text("Councillor Tom Birch said buses run")
     expect(orphans).to_contain_text("Is he still chair?")
-    expect(page.locator("#article-text mark", has_text="Councillor")).to_have_count(0)
+    expect_highlight(page, "Councillor", present=False)
 
     # Re-attach it by selecting new words and pressing the card's button.
     drag_select(page, "Buses are often late")
     orphans.get_by_role("button", name="Re-attach to selected text").click()
-    expect(page.locator("#article-text mark", has_text="Buses are often late")).to_have_count(1)
+    expect_highlight(page, "Buses are often late")
     expect(page.locator(".orphans")).to_have_count(0)
     note = Annotation.objects.get(body="Is he still chair?")
     assert not note.orphaned and note.exact == "Buses are often late"

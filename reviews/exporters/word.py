@@ -1,0 +1,207 @@
+"""Word (.docx) export: the article with every annotation and open flag as a real Word comment.
+
+Named ``word`` rather than ``docx`` so that ``import docx`` inside this package still finds
+python-docx.
+
+How comments are anchored
+-------------------------
+A Word comment covers whole runs: ``w:commentRangeStart`` goes before its first run and
+``w:commentRangeEnd`` after its last. So each paragraph is written as runs cut at *every* note
+boundary that falls inside it; then each note's range is exactly the runs between its start and
+end, and overlapping notes simply share some runs, each with its own range markers.
+
+A passage that spans paragraphs gets one comment whose range starts in the first paragraph and
+ends in the last: python-docx places the markers around any two runs, and WordprocessingML allows
+a range to cross paragraph boundaries (Word and LibreOffice both show such ranges). The blank
+line between the paragraphs becomes the paragraph break itself.
+
+Comments are added through python-docx's comments API (``Document.add_comment``), in document
+order so that Word's comment pane lists them in reading order. python-docx always stamps a new
+comment with the current time and has no public setter for it, so the note's own creation time
+is written to the ``w:date`` attribute through the comment element's ``date`` property.
+
+Orphaned notes are not Word comments (there is no passage to anchor them to): they are written
+as ordinary paragraphs under the heading "Notes whose passage was removed", quote and comment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from io import BytesIO
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.shared import Pt, RGBColor
+
+from reviews.exporters import (
+    REMOVED_HEADING,
+    aware,
+    exported_line,
+    flag_heading,
+    human_date,
+    revision_line,
+    shown_notes,
+)
+from reviews.exporters.snapshot import NoteSnap, Snapshot
+from reviews.highlighting import paragraph_bounds
+
+# Characters XML 1.0 cannot hold at all; lxml refuses them. Control characters other than tab,
+# newline and carriage return, lone surrogates and the two non-characters U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text lxml will accept. Illegal characters become U+FFFD so the reader sees something was
+    there; cutting happens on the original text, so offsets are unaffected."""
+    return _XML_ILLEGAL.sub("\ufffd", text)
+
+
+def initials(name: str) -> str:
+    return "".join(word[0] for word in name.split()[:3]).upper()
+
+
+def comment_text(note: NoteSnap) -> str:
+    """The text of a note's Word comment; newlines become separate comment paragraphs."""
+    if note.kind == "flag":
+        lines = [f"[{flag_heading(note)}] {note.body}".rstrip()]
+        if note.suggestions:
+            lines[0] += "  Suggested: " + ", ".join(note.suggestions)
+        if note.attributed:
+            lines[0] += " (in a direct quotation)"
+    else:
+        lines = [f"[{note.category_label or note.category}] {note.body}".rstrip()]
+    for reply in note.replies:
+        lines.append(f"Reply — {reply.author}, {human_date(reply.created)}: {reply.body}")
+    if note.state == "resolved" or note.resolved_at is not None:
+        resolved = "Resolved"
+        if note.resolved_by:
+            resolved += f" by {note.resolved_by}"
+        if note.resolved_at is not None:
+            resolved += f", {human_date(note.resolved_at)}"
+        lines.append(resolved)
+    return xml_safe("\n".join(lines))
+
+
+def export_docx(snapshot: Snapshot) -> bytes:
+    document = Document()
+    _comment_styles(document)
+    _properties(document, snapshot)
+    _header(document, snapshot)
+    anchored, orphaned = shown_notes(snapshot)
+    ranges = _body(document, snapshot.text, anchored)
+    for note, placed in zip(anchored, ranges, strict=True):
+        if placed is not None:
+            first, last = placed
+            comment = document.add_comment(
+                [first, last],
+                text=comment_text(note),
+                author=xml_safe(note.author),
+                initials=initials(note.author),
+            )
+            # No public setter (see the module docstring): the element's typed attribute.
+            comment._comment_elm.date = aware(note.created)
+    # A note whose span holds no paragraph text (only a paragraph break) has nothing to anchor on.
+    unplaced = [n for n, placed in zip(anchored, ranges, strict=True) if placed is None]
+    _removed_section(document, orphaned + unplaced)
+    _history(document, snapshot)
+    out = BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _comment_styles(document) -> None:
+    """python-docx gives comments the CommentText/CommentReference styles but its default
+    template lacks them; Word copes, yet the comments then take the body's look. Define them as
+    Word does (its "annotation text" and "annotation reference")."""
+    styles = document.styles
+    present = {s.style_id for s in styles}
+    for style_id, name, kind, size in (
+        ("CommentText", "annotation text", WD_STYLE_TYPE.PARAGRAPH, 10),
+        ("CommentReference", "annotation reference", WD_STYLE_TYPE.CHARACTER, 8),
+    ):
+        if style_id in present:
+            continue
+        style = styles.add_style(name, kind)
+        style.style_id = style_id
+        style.element.customStyle = None  # a built-in style, as Word writes it
+        style.font.size = Pt(size)
+        style.unhide_when_used = True
+        if kind == WD_STYLE_TYPE.PARAGRAPH:
+            style.base_style = styles["Normal"]
+
+
+def _properties(document, snapshot: Snapshot) -> None:
+    props = document.core_properties
+    props.title = xml_safe(snapshot.title)[:255]
+    props.author = xml_safe(snapshot.byline)[:255]
+    props.subject = xml_safe(snapshot.desk)[:255]
+    props.revision = max(1, snapshot.revision_number)
+    if snapshot.exported_by:
+        props.last_modified_by = xml_safe(snapshot.exported_by)[:255]
+    if snapshot.exported_at is not None:
+        props.created = aware(snapshot.exported_at)
+        props.modified = aware(snapshot.exported_at)
+
+
+def _header(document, snapshot: Snapshot) -> None:
+    document.add_heading(xml_safe(snapshot.title) or "Untitled", level=0)
+    if snapshot.byline:
+        document.add_paragraph().add_run(xml_safe(f"By {snapshot.byline}")).bold = True
+    document.add_paragraph(xml_safe(revision_line(snapshot)))
+    exported = exported_line(snapshot)
+    if exported:
+        run = document.add_paragraph().add_run(xml_safe(exported))
+        run.italic = True
+        run.font.size = Pt(9)
+        run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+
+
+def _body(document, text: str, notes: list[NoteSnap]) -> list:
+    """Write the text as paragraphs of runs cut at every note boundary; return, for each note,
+    its (first run, last run), or None when its span holds no paragraph text."""
+    cuts = sorted({p for n in notes for p in (n.start, n.end)})
+    pieces: list[tuple[int, int, object]] = []  # (start, end, run) in document order
+    for p_start, p_end in paragraph_bounds(text):
+        paragraph = document.add_paragraph()
+        lo = bisect.bisect_right(cuts, p_start)
+        hi = bisect.bisect_left(cuts, p_end)
+        points = [p_start, *cuts[lo:hi], p_end]
+        for a, b in zip(points, points[1:], strict=False):
+            pieces.append((a, b, paragraph.add_run(xml_safe(text[a:b]))))
+    piece_ends = [b for _, b, _ in pieces]
+    piece_starts = [a for a, _, _ in pieces]
+    ranges = []
+    for note in notes:
+        first = bisect.bisect_right(piece_ends, note.start)  # first piece ending after start
+        last = bisect.bisect_left(piece_starts, note.end) - 1  # last piece starting before end
+        ranges.append((pieces[first][2], pieces[last][2]) if first <= last else None)
+    return ranges
+
+
+def _removed_section(document, notes: list[NoteSnap]) -> None:
+    if not notes:
+        return
+    document.add_heading(REMOVED_HEADING, level=1)
+    for note in notes:
+        quote = document.add_paragraph(style="Quote")
+        quote.add_run(xml_safe(f"“{note.exact}”"))
+        lines = comment_text(note).split("\n")
+        para = document.add_paragraph()
+        para.add_run(lines[0])
+        para.add_run(xml_safe(f" — {note.author}, {human_date(note.created)}")).italic = True
+        for line in lines[1:]:
+            document.add_paragraph(line).paragraph_format.left_indent = Pt(18)
+
+
+def _history(document, snapshot: Snapshot) -> None:
+    if not snapshot.events:
+        return
+    document.add_heading("Review history", level=1)
+    for event in snapshot.events:
+        line = (
+            f"{human_date(event.created)} — {event.actor}: {event.from_status} → {event.to_status}"
+        )
+        if event.comment:
+            line += f". {event.comment}"
+        document.add_paragraph(xml_safe(line), style="List Bullet")

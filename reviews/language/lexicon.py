@@ -1,0 +1,274 @@
+"""Lexicon terms, the text folding shared with the scanner, and inflection variants."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+CATEGORIES = {
+    "contentious_label": "Contentious label",
+    "loaded_verb": "Loaded verb or said-synonym",
+    "editorializing": "Editorialising",
+    "euphemism": "Euphemism",
+    "puffery": "Puffery",
+    "unsupported_attribution": "Unsupported attribution",
+}
+SEVERITIES = ("info", "warn", "high")
+
+# Never terms on their own: they would match nearly every sentence.
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with you your yours yourself
+    yourselves said says say""".split()
+)
+
+# Length-preserving folding, so offsets in the folded text are offsets in the original:
+# curly apostrophes become straight, hyphens and line breaks become spaces.
+_FOLD = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u2032": "'",
+        "-": " ",
+        "\u2010": " ",
+        "\u2011": " ",
+        "\u2012": " ",
+        "\n": " ",
+        "\t": " ",
+        "\r": " ",
+        "\u00a0": " ",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and unify variants without changing the text's length."""
+    low = text.lower()
+    if len(low) != len(text):  # a few characters (e.g. U+0130) lower-case to two
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return low.translate(_FOLD)
+
+
+def fold_phrase(phrase: str) -> str:
+    return re.sub(r" +", " ", fold(phrase).strip())
+
+
+@dataclass(frozen=True)
+class Term:
+    phrase: str
+    category: str
+    severity: str = "warn"
+    rationale: str = ""
+    alternatives: tuple[str, ...] = ()
+    style_note: str = ""
+    exceptions: tuple[str, ...] = ()
+    key: Hashable = None  # the database id, when there is one
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+
+def validate_term(term: Term) -> list[str]:
+    """Reasons this term cannot be used; empty when it is fine."""
+    errors = []
+    phrase = fold_phrase(term.phrase)
+    if not phrase:
+        errors.append("the phrase is empty")
+    elif len(phrase.replace(" ", "")) < 2:
+        errors.append(f"“{term.phrase}” is a single letter and would match everywhere")
+    elif phrase in STOP_WORDS:
+        errors.append(f"“{term.phrase}” is a common word and would match almost every sentence")
+    elif not re.search(r"\w", phrase):
+        errors.append(f"“{term.phrase}” has no letters or digits")
+    if term.category not in CATEGORIES:
+        errors.append(
+            f"unknown category “{term.category}” (use one of: {', '.join(CATEGORIES)})"
+        )
+    if term.severity not in SEVERITIES:
+        errors.append(f"unknown severity “{term.severity}” (use info, warn or high)")
+    if len(term.phrase) > 200:
+        errors.append("the phrase is longer than 200 characters")
+    return errors
+
+
+# --- inflections ------------------------------------------------------------------------
+#
+# Each variant carries a tag naming how it was formed, so a suggestion can be inflected the
+# same way ("assassinated" -> "killed").
+
+_VOWELS = "aeiou"
+
+
+def _doubles_final_consonant(word: str) -> bool:
+    """slam -> slammed, admit -> admitted: one vowel then one consonant at the end."""
+    return (
+        len(word) >= 3
+        and word[-1] not in _VOWELS + "wxy"
+        and word[-2] in _VOWELS
+        and word[-3] not in _VOWELS
+        and (len(word) <= 5 or word.endswith(("it", "et", "ot", "el", "ol")))
+    )
+
+
+# Past forms that the suffix rules get wrong: used for suggestions ("admitted" -> "said")
+# and for matching ("spin" also finds "spun").
+IRREGULAR_PAST = {
+    "say": "said", "tell": "told", "speak": "spoke", "go": "went", "take": "took",
+    "make": "made", "give": "gave", "find": "found", "write": "wrote", "think": "thought",
+    "bring": "brought", "run": "ran", "win": "won", "lose": "lost", "leave": "left",
+    "put": "put", "set": "set", "cut": "cut", "hit": "hit", "hold": "held", "keep": "kept",
+    "meet": "met", "lead": "led", "seek": "sought", "fight": "fought", "beat": "beat",
+    "shoot": "shot", "feel": "felt", "mean": "meant", "send": "sent", "spend": "spent",
+    "build": "built", "stand": "stood", "understand": "understood", "fall": "fell",
+    "rise": "rose", "drive": "drove", "choose": "chose", "buy": "bought", "catch": "caught",
+    "teach": "taught", "sell": "sold", "flee": "fled", "slay": "slain", "spin": "spun",
+    "swear": "swore", "strike": "struck", "shake": "shook", "throw": "threw", "blow": "blew",
+    "tear": "tore", "steal": "stole", "break": "broke", "bite": "bit", "hide": "hid",
+    "grow": "grew", "draw": "drew", "forbid": "forbade", "forgive": "forgave", "get": "got",
+    "come": "came", "become": "became", "know": "knew", "see": "saw", "do": "did",
+    "have": "had", "be": "was", "let": "let", "quit": "quit", "shut": "shut", "split": "split",
+    "spread": "spread", "bet": "bet", "bid": "bid", "weep": "wept", "sweep": "swept",
+    "sleep": "slept", "creep": "crept", "bleed": "bled", "feed": "fed", "lay": "laid",
+    "pay": "paid", "mislead": "misled", "overthrow": "overthrew", "undertake": "undertook",
+    "withdraw": "withdrew", "withhold": "withheld", "uphold": "upheld", "sink": "sank",
+    "stink": "stank", "sting": "stung", "swing": "swung", "fling": "flung", "cling": "clung",
+}
+
+
+IRREGULAR_PLURAL = {
+    "man": "men", "woman": "women", "child": "children", "person": "people",
+    "foot": "feet", "tooth": "teeth", "mouse": "mice", "goose": "geese", "wife": "wives",
+    "life": "lives", "knife": "knives", "leaf": "leaves", "half": "halves", "thief": "thieves",
+    "wolf": "wolves", "shelf": "shelves", "crisis": "crises", "criterion": "criteria",
+    "phenomenon": "phenomena", "hero": "heroes", "tomato": "tomatoes", "veto": "vetoes",
+    "policeman": "policemen", "chairman": "chairmen", "spokesman": "spokesmen",
+    "congressman": "congressmen", "gunman": "gunmen", "businessman": "businessmen",
+}
+
+
+def inflect(word: str, tag: str) -> str:
+    """The form of word named by tag (the same rules that generate the variants)."""
+    if not word or tag == "base":
+        return word
+    if tag == "past" and word in IRREGULAR_PAST:
+        return IRREGULAR_PAST[word]
+    if tag == "gerund" and word.endswith("ie") and len(word) <= 4:
+        return word[:-2] + "ying"  # die -> dying, lie -> lying
+    if tag == "plural":
+        if word in IRREGULAR_PLURAL:
+            return IRREGULAR_PLURAL[word]
+        if word.endswith("man") and len(word) > 5:
+            return word[:-3] + "men"
+        if word.endswith(("s", "x", "z", "ch", "sh")):
+            return word + "es"
+        if word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
+            return word[:-1] + "ies"
+        return word + "s"
+    if tag == "possessive":
+        return word + "'s"
+    if tag in ("past", "gerund"):
+        suffix = "ed" if tag == "past" else "ing"
+        if word.endswith("e"):
+            if tag == "past":
+                return word + "d"  # agree -> agreed, hate -> hated
+            return word + "ing" if word.endswith(("ee", "ye", "oe")) else word[:-1] + "ing"
+        if word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS and tag == "past":
+            return word[:-1] + "ied"
+        if _doubles_final_consonant(word):
+            return word + word[-1] + suffix
+        return word + suffix
+    if tag == "noun_ation":
+        if word.endswith("ate"):
+            return word[:-1] + "ion"
+        return inflect(word, "gerund")
+    return word
+
+
+_TAGS = ("base", "plural", "possessive", "past", "gerund")
+
+# In "lash out" or "rail against" the verb comes first: that is the word that inflects.
+_PARTICLES = frozenset(
+    "out back up down off in on away over against about at into through around".split()
+)
+
+
+_PREPOSITIONS = frozenset("of with for in on to from by about against at without".split())
+
+
+def head_index(words: list[str]) -> int:
+    """Which word of a phrase takes the inflection.
+
+    The verb of a phrasal verb ("lash out" -> "lashed out"), the noun before a preposition
+    ("war on terror" -> "wars on terror", "person with cancer" -> "people with cancer"),
+    otherwise the last word.
+    """
+    if len(words) >= 2 and words[-1] in _PARTICLES:
+        return 0
+    for i in range(1, len(words) - 1):
+        if words[i] in _PREPOSITIONS:
+            return i - 1
+    return len(words) - 1
+
+
+def inflect_phrase(phrase: str, tag: str) -> str:
+    words = phrase.split(" ")
+    i = head_index([w.lower() for w in words])
+    words[i] = inflect(words[i], tag)
+    return " ".join(words)
+
+
+def variants(phrase: str) -> dict[str, str]:
+    """Folded surface forms of a phrase -> the inflection tag of its head word.
+
+    Irregular forms ("slain", "spun") are lexicon rows of their own.
+    """
+    folded = fold_phrase(phrase)
+    if not folded:
+        return {}
+    words = folded.split(" ")
+    i = head_index(words)
+    head = words[i]
+    forms: dict[str, str] = {}
+    tags = list(_TAGS)
+    if head.endswith("ate"):
+        tags.append("noun_ation")
+    for tag in tags:
+        form = inflect(head, tag)
+        extra = [(form, tag)]
+        if tag == "noun_ation" and form.endswith("ion"):
+            extra.append((form + "s", tag))
+        if tag == "plural":
+            extra.append((form + "'", "possessive"))  # the regimes' leaders
+        for f, t in extra:
+            forms.setdefault(" ".join(words[:i] + [f] + words[i + 1 :]), t)
+    return forms
+
+
+def exception_variants(exception: str, term_phrase: str) -> set[str]:
+    """An exception phrase with the term's word in each of its inflected forms.
+
+    "claimed responsibility" for the term "claim" also covers "claims responsibility".
+    """
+    folded = fold_phrase(exception)
+    if not folded:
+        return set()
+    out = {folded}
+    term_words = fold_phrase(term_phrase).split(" ")
+    last = term_words[head_index(term_words)]
+    stem = last[:-1] if last.endswith("e") else last
+    words = folded.split(" ")
+    for i, w in enumerate(words):
+        if stem and w.startswith(stem):
+            for tag in _TAGS:
+                out.add(" ".join(words[:i] + [inflect(last, tag)] + words[i + 1 :]))
+            break
+    return out

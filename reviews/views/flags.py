@@ -1,0 +1,93 @@
+"""Acting on loaded-language flags: accept a suggestion, dismiss, discuss, flag by hand."""
+
+from django import forms
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .. import language, services
+from ..forms import SelectionForm
+from ..models import Flag
+from .access import article_for, refusal
+from .annotations import _workspace
+from .article import article_context
+
+
+def _flag_for(request, pk, flag_id) -> Flag:
+    article = article_for(request, pk)
+    flag = get_object_or_404(Flag.objects.select_related("revision"), pk=flag_id, article=article)
+    flag.article = article
+    return flag
+
+
+@require_POST
+def flag_accept(request, pk, flag_id):
+    flag = _flag_for(request, pk, flag_id)
+    try:
+        services.accept_suggestion(flag, request.user, request.POST.get("replacement", ""))
+    except services.ReviewError as exc:
+        return refusal(request, str(exc), exc.status_code)
+    article = flag.article
+    article.refresh_from_db()
+    if not request.htmx:
+        return redirect(article)
+    context = article_context(request, article)
+    context["notice"] = f"Replaced “{flag.exact}”: revision {article.current_revision.number} saved."
+    return render(request, "reviews/article.html#article-main", context)
+
+
+@require_POST
+def flag_dismiss(request, pk, flag_id):
+    flag = _flag_for(request, pk, flag_id)
+    try:
+        services.dismiss_flag(flag, request.user, request.POST.get("reason", ""))
+    except services.ReviewError as exc:
+        return refusal(request, str(exc), exc.status_code if exc.status_code != 400 else 422)
+    return _workspace(request, flag.article)
+
+
+@require_POST
+def flag_reopen(request, pk, flag_id):
+    flag = _flag_for(request, pk, flag_id)
+    try:
+        services.reopen_flag(flag, request.user)
+    except services.ReviewError as exc:
+        return refusal(request, str(exc), exc.status_code)
+    return _workspace(request, flag.article)
+
+
+@require_POST
+def flag_discuss(request, pk, flag_id):
+    flag = _flag_for(request, pk, flag_id)
+    try:
+        annotation = services.discuss_flag(flag, request.user)
+    except services.ReviewError as exc:
+        return refusal(request, str(exc), exc.status_code)
+    return _workspace(request, flag.article, focus_id=annotation.pk)
+
+
+class ManualFlagForm(SelectionForm):
+    category = forms.ChoiceField(choices=list(language.CATEGORIES.items()))
+    severity = forms.ChoiceField(
+        choices=[("info", "Info"), ("warn", "Warn"), ("high", "High")], initial="warn"
+    )
+    note = forms.CharField(max_length=2000, strip=True)
+    suggestion = forms.CharField(max_length=200, required=False, strip=True)
+
+
+@require_POST
+def flag_create(request, pk):
+    article = article_for(request, pk)
+    form = ManualFlagForm(request.POST)
+    if not form.is_valid():
+        if form.SELECTION_FIELDS & set(form.errors):
+            return refusal(request, "The selection was incomplete. Select the passage again.", 400)
+        return refusal(request, "Choose a category and say why the words are loaded.", 422)
+    data = form.cleaned_data
+    try:
+        services.add_manual_flag(
+            article, request.user, category=data["category"], severity=data["severity"],
+            note=data["note"], suggestion=data["suggestion"], **form.selection(request.POST),
+        )
+    except services.ReviewError as exc:
+        return refusal(request, str(exc), exc.status_code)
+    return _workspace(request, article)

@@ -1,0 +1,195 @@
+"""The pure scanner: matching rules, quotes, exceptions, compile-once automaton."""
+
+import pytest
+
+from reviews.language import Term, compile_lexicon, quoted_spans, scan, validate_term
+from reviews.language.formats import parse_csv, parse_vale_yaml, to_csv
+from reviews.language.lexicon import fold, variants
+
+from .language_eval import evaluate, load_default_lexicon, load_examples
+
+TERMS = [
+    Term("assassinate", "loaded_verb", "high", "Loaded verb.", ("kill",)),
+    Term("terrorist forces", "contentious_label", "high", "Label.", ("forces",)),
+    Term("regime", "contentious_label", "warn", "Label.", ("government",),
+         exceptions=("regime change", "tax regime")),
+    Term("cult", "contentious_label", "warn", "Label."),
+    Term("so-called", "editorializing", "warn", "Doubt."),
+    Term("claim", "loaded_verb", "warn", "Casts doubt.", ("say",),
+         exceptions=("claimed responsibility",)),
+    Term("lash out", "loaded_verb", "warn", "Loaded.", ("criticise",)),
+    Term("flagrant violation", "editorializing", "warn", "Emotive.", ("violation",)),
+    Term("flagrant", "editorializing", "info", "Emotive."),
+    Term("some people say", "unsupported_attribution", "warn", "Who?"),
+]
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return compile_lexicon(TERMS)
+
+
+def found(text, lexicon):
+    return [(h.text, h.term.phrase, h.severity, h.attributed) for h in scan(text, lexicon)]
+
+
+def test_case_insensitive_multiword_and_inflections(lexicon):
+    hits = found("U.S. Terrorist Forces ASSASSINATED two; assassinating, assassination.", lexicon)
+    assert [h[0] for h in hits] == ["Terrorist Forces", "ASSASSINATED", "assassinating", "assassination"]
+
+
+def test_possessives_plurals_and_curly_apostrophes(lexicon):
+    hits = found("The regime’s army and other regimes' leaders; the regime's chief.", lexicon)
+    assert [h[0] for h in hits] == ["regime’s", "regimes'", "regime's"]
+
+
+def test_hyphen_and_space_variants(lexicon):
+    assert [h[0] for h in found("the so-called plan and the so called deal", lexicon)] == ["so-called", "so called"]
+
+
+def test_whole_words_only(lexicon):
+    assert found("A difficult culture of cultivation; the cults.", lexicon) == [("cults", "cult", "warn", False)]
+
+
+def test_exceptions_are_honoured_in_every_inflection(lexicon):
+    text = "The group claimed responsibility. It claims responsibility. Calls for regime change. A new tax regime."
+    assert found(text, lexicon) == []
+    assert found("She claimed the vote was rigged.", lexicon) == [("claimed", "claim", "warn", False)]
+
+
+def test_longest_phrase_wins(lexicon):
+    assert found("a flagrant violation of the truce", lexicon) == [
+        ("flagrant violation", "flagrant violation", "warn", False)
+    ]
+
+
+def test_phrasal_verbs_inflect_their_verb(lexicon):
+    hits = scan("The minister lashed out at critics.", lexicon)
+    assert [(h.text, h.suggestions) for h in hits] == [("lashed out", ["criticised"])]
+
+
+def test_suggestions_follow_the_matched_form_and_capital(lexicon):
+    hits = scan("Assassinated in May. The regime's envoy.", lexicon)
+    assert [h.suggestions for h in hits] == [["Killed"], ["government's"]]
+
+
+def test_terms_inside_direct_quotes_are_attributed_info(lexicon):
+    text = 'He said: "The regime assassinated him." “Some people say so,” she added. The regime fell.'
+    assert found(text, lexicon) == [
+        ("regime", "regime", "info", True),
+        ("assassinated", "assassinate", "info", True),
+        ("Some people say", "some people say", "info", True),
+        ("regime", "regime", "warn", False),
+    ]
+
+
+def test_quote_spans_handle_curly_single_and_open_paragraphs():
+    text = "He said ‘it’s over’ and left. \"First para\n\n\"Second para,\" she said. Voters’ rights."
+    spans = [text[s:e] for s, e in quoted_spans(text)]
+    assert spans == ["‘it’s over’", '"First para', '"Second para,"']
+
+
+def test_plain_reporting_is_not_flagged():
+    lexicon = load_default_lexicon()
+    plain = (
+        "Militants killed 12 soldiers in an attack on Tuesday, the army said. Government forces "
+        "and insurgents clashed near the border. Protesters marched; two people died. Fighters "
+        'withdrew after the strike. "We want regime change," a protester said.'
+    )
+    loud = [h for h in scan(plain, lexicon) if h.severity in ("warn", "high")]
+    assert loud == []
+
+
+def test_fold_keeps_length_even_for_odd_lowercasing():
+    text = "İstanbul — so‑called ‘quotes’\n"
+    assert len(fold(text)) == len(text)
+
+
+def test_variants_cover_inflections():
+    forms = variants("admit")
+    assert {"admit", "admits", "admitted", "admitting"} <= set(forms)
+    assert {"slam", "slammed", "slamming"} <= set(variants("slam"))
+
+
+@pytest.mark.parametrize("phrase", ["", " ", "a", "the", "said", "!!"])
+def test_terms_that_would_match_everywhere_are_refused(phrase):
+    assert validate_term(Term(phrase, "editorializing", "warn", "x"))
+
+
+def test_compiled_once_and_independent_of_term_order():
+    a = compile_lexicon(TERMS)
+    b = compile_lexicon(list(reversed(TERMS)))
+    text = "The regime claimed a flagrant violation."
+    assert [(h.start, h.end) for h in scan(text, a)] == [(h.start, h.end) for h in scan(text, b)]
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def test_csv_round_trip():
+    text = to_csv(TERMS)
+    terms, errors = parse_csv(text)
+    assert errors == [] and [t.phrase for t in terms] == [t.phrase for t in TERMS]
+    assert terms[2].exceptions == ("regime change", "tax regime")
+
+
+def test_csv_lists_every_bad_row_and_imports_nothing():
+    text = (
+        "phrase,category,severity,rationale,alternatives,style_note,exceptions\n"
+        "brazen,editorializing,warn,Emotive.,bold,,\n"
+        "the,editorializing,warn,Too common.,,,\n"
+        "x,puffery,warn,One letter.,,,\n"
+        "slam,nonsense,warn,Bad category.,,,\n"
+        "heinous,editorializing,extreme,Bad severity.,,,\n"
+        "Brazen,editorializing,warn,Duplicate.,,,\n"
+        "awful,editorializing,warn,,,,\n"
+    )
+    terms, errors = parse_csv(text)
+    assert terms == []
+    assert [e.row for e in errors] == [3, 4, 5, 6, 7, 8]
+    assert "common word" in str(errors[0]) and "single letter" in str(errors[1])
+
+
+def test_csv_without_the_header_is_refused():
+    terms, errors = parse_csv("brazen,editorializing\n")
+    assert terms == [] and "header" in str(errors[0])
+
+
+def test_vale_existence_and_substitution_rules():
+    existence = "extends: existence\nmessage: \"Avoid '%s'.\"\nlevel: error\ntokens:\n  - obviously\n  - of course\n"
+    terms, errors = parse_vale_yaml(existence, "editorializing")
+    assert errors == [] and [(t.phrase, t.severity) for t in terms] == [("obviously", "high"), ("of course", "high")]
+    swap = "extends: substitution\nmessage: \"Use '%s' instead of '%s'.\"\nlevel: warning\nswap:\n  slammed: criticised\n  'terrorist forces': forces\n"
+    terms, errors = parse_vale_yaml(swap, "loaded_verb")
+    assert errors == [] and [(t.phrase, t.alternatives) for t in terms] == [
+        ("slammed", ("criticised",)), ("terrorist forces", ("forces",))
+    ]
+
+
+def test_vale_rules_with_regexes_or_other_kinds_are_refused():
+    terms, errors = parse_vale_yaml("extends: existence\ntokens:\n  - '\\bobvious(ly)?'\n  - plainly\n", "editorializing")
+    assert terms == [] and errors[0].row == 1 and "regular expression" in errors[0].reason
+    terms, errors = parse_vale_yaml("extends: spelling\n", "editorializing")
+    assert terms == [] and "only" in str(errors[0])
+    terms, errors = parse_vale_yaml("extends: [unclosed\n", "editorializing")
+    assert terms == [] and "not valid YAML" in str(errors[0])
+
+
+# --- quality on the labelled set ------------------------------------------------------------
+
+
+def test_default_lexicon_is_broad():
+    terms, errors = parse_csv((load_default_lexicon.__globals__["DEFAULT_LEXICON"]).read_text(encoding="utf-8"))
+    assert errors == [] and len(terms) >= 400
+    categories = {t.category for t in terms}
+    assert categories == {"contentious_label", "loaded_verb", "editorializing", "euphemism",
+                          "puffery", "unsupported_attribution"}
+    assert all(t.rationale for t in terms)
+
+
+def test_f1_on_the_labelled_evaluation_set():
+    examples = load_examples()
+    assert len(examples) >= 120
+    scores = evaluate(load_default_lexicon(), examples)
+    assert scores.f1 >= 0.85, (scores.precision, scores.recall, scores.false_positives[:20], scores.misses[:20])
+    assert scores.attributed_found >= 0.9 * scores.attributed_total
