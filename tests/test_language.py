@@ -6,6 +6,7 @@ from reviews.language import Term, compile_lexicon, quoted_spans, scan, validate
 from reviews.language.formats import parse_csv, parse_vale_yaml, to_csv
 from reviews.language.lexicon import fold, variants
 
+from . import language_eval
 from .language_eval import evaluate, load_default_lexicon, load_examples
 
 TERMS = [
@@ -187,9 +188,17 @@ def test_default_lexicon_is_broad():
     assert all(t.rationale for t in terms)
 
 
-def test_f1_on_the_labelled_evaluation_set():
-    examples = load_examples()
+@pytest.mark.parametrize("which", ["EVAL_SET", "HOLDOUT_SET"])
+def test_f1_on_the_labelled_evaluation_sets(which):
+    examples = load_examples(getattr(language_eval, which))
     assert len(examples) >= 120
     scores = evaluate(load_default_lexicon(), examples)
     assert scores.f1 >= 0.85, (scores.precision, scores.recall, scores.false_positives[:20], scores.misses[:20])
-    assert scores.attributed_found >= 0.9 * scores.attributed_total
+    assert scores.precision >= 0.9
+
+
+def test_a_loaded_word_inside_a_name_is_only_info(lexicon):
+    hits = found("Officials at Regime Change Records and the Flagrant Violation Band met.", lexicon)
+    assert all(severity == "info" for _, _, severity, _ in hits)
+    assert found("Flagrant violation, critics said.", lexicon)[0][2] == "warn"
+    assert found("Some people say so.", lexicon)[0][2] == "warn"

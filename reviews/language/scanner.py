@@ -9,6 +9,7 @@ direct quotations are reported as attributed speech at info severity.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -120,18 +121,47 @@ def scan(text: str, lexicon: CompiledLexicon) -> list[Hit]:
     for start, end, index, tag in kept:
         term = lexicon.terms[index]
         attributed = _inside(start, end, quotes, quote_starts)
+        quiet = attributed or _part_of_a_name(text, start, end)
         hits.append(
             Hit(
                 start=start,
                 end=end,
                 text=text[start:end],
                 term=term,
-                severity="info" if attributed else term.severity,
+                severity="info" if quiet else term.severity,
                 attributed=attributed,
                 tag=tag,
             )
         )
     return hits
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\"“”‘(\[—–-])\s*$")
+
+
+def _part_of_a_name(text: str, start: int, end: int) -> bool:
+    """A capitalised match inside a name ("Iconic Motor Works", "the Shining Path") is the
+    name, not the paper's voice: reported at info severity only.
+
+    Capitalised mid-sentence, or capitalised at a sentence start and followed by another
+    capitalised word. Lines in capitals (headlines) are left alone.
+    """
+    word = text[start:end]
+    if not word[:1].isupper() or word.isupper() and len(word) > 1:
+        return False
+    if any(w[:1].islower() for w in re.split(r"[\s-]+", word)[1:]):
+        return False  # "Many consider": a name would be capitalised throughout
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end != -1 else len(text)]
+    if sum(c.isupper() for c in line) > 0.5 * sum(c.isalpha() for c in line):
+        return False
+    before = text[max(0, start - 3) : start]
+    at_sentence_start = start == 0 or bool(_SENTENCE_START.search(before))
+    if not at_sentence_start:
+        return True
+    following = re.match(r"\s+([A-Z][\w’'-]*)", text[end : end + 40])
+    return bool(following) and following.group(1) not in {"I", "A", "The"}
 
 
 def _outside_exceptions(candidates, excepted):
