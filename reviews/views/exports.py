@@ -21,7 +21,7 @@ STEP_SIZE = 5  # stories added to a bulk ZIP per request
 
 def export_filename(article, fmt, suffix=""):
     slug = slugify(article.title)[:60] or f"story-{article.pk}"
-    return f"{slug}-r{article.current_revision.number}{suffix}.{EXTENSIONS[fmt]}"
+    return f"{slug}-r{article.current_revision.number}{suffix}{EXTENSIONS[fmt]}"
 
 
 def render_export(request, article, fmt, previous=None) -> bytes:

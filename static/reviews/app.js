@@ -254,8 +254,20 @@
     }
   }
 
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+
   function onClick(event) {
     const target = event.target;
+    const menuLink = target.closest("details.menu a");
+    if (menuLink) {
+      menuLink.closest("details").open = false; // the download or page still goes ahead
+    } else {
+      closeMenus(target.closest("details.menu"));
+    }
     const closer = target.closest("[data-close-dialog]");
     if (closer) {
       const dialog = closer.closest("dialog");
@@ -402,6 +414,7 @@
         stepFlag(key === "n" ? 1 : -1);
       }
     } else if (event.key === "Escape") {
+      closeMenus(null);
       hideAnnotate();
       setActive(null);
     }
