@@ -53,8 +53,9 @@ def snapshot(article: Article, *, base_url: str = "", user=None, previous: Revis
             )
         )
     notes.sort(key=lambda n: (n.start is None, n.start or 0, n.end or 0, n.kind, n.id))
+    # People read these: the statuses go out as their labels ("In review").
     events = tuple(
-        EventSnap(_name(e.actor), e.from_status, e.to_status, e.comment, e.created_at)
+        EventSnap(_name(e.actor), e.from_label, e.to_label, e.comment, e.created_at)
         for e in article.events.select_related("actor")
     )
     return Snapshot(

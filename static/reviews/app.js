@@ -478,6 +478,18 @@
     if (id) setActive(id, { focusCard: true });
   }
 
+  /* The bulk export's "all that match the filter" follows the live filter form. */
+  function syncBulkFilters(event) {
+    const field = event.target;
+    const filters = field.form;
+    const bulk = document.getElementById("bulk-export");
+    if (!bulk || !filters || !filters.classList.contains("filters") || !field.name) return;
+    const hidden = bulk.querySelector('input[type=hidden][name="' + field.name + '"]');
+    if (hidden) hidden.value = field.value;
+  }
+
+  document.addEventListener("input", syncBulkFilters);
+  document.addEventListener("change", syncBulkFilters);
   document.addEventListener("selectionchange", onSelectionChange);
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onArticleKeydown);

@@ -45,7 +45,10 @@ def test_bulk_export_shows_progress_then_a_download(page, login, editor, writer,
     settings.EXPORT_ROOT = tmp_path / "exports"
     for i in range(8):
         services.create_article(writer, title=f"Story {i}", text=f"Paragraph {i} of the story.")
+    services.create_article(writer, title="Unrelated budget item", text="Budget text.")
     login("editor")
+    page.get_by_label("Search titles").fill("Story")
+    expect(page.locator("#results")).to_contain_text("8 stories")
     page.get_by_label("all that match the filter").check()
     page.get_by_label("Format").select_option("md")
     page.get_by_role("button", name="Export ZIP").click()
