@@ -1,7 +1,17 @@
 from django.contrib import admin
 
-from . import services
-from .models import Annotation, Article, Flag, LexiconTerm, Reply, ReviewEvent, Revision
+from . import audit, services
+from .models import (
+    Annotation,
+    Article,
+    AuditEntry,
+    ExportRecord,
+    Flag,
+    LexiconTerm,
+    Reply,
+    ReviewEvent,
+    Revision,
+)
 
 
 class RevisionInline(admin.TabularInline):
@@ -85,6 +95,8 @@ class LexiconTermAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user, target=f"term:{obj.pk} {obj.phrase}",
+                     detail="edited in Django admin" if change else "added in Django admin", request=request)
         services.rescan_articles()
 
     @admin.action(description="Rescan open stories with the current lexicon")
@@ -99,3 +111,16 @@ class FlagAdmin(admin.ModelAdmin):
     list_filter = ("state", "category", "severity", "attributed", "source", "orphaned")
     search_fields = ("exact", "phrase", "article__title", "reason")
     raw_id_fields = ("article", "revision", "term", "annotation")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor", "target", "ip_address")
+    list_filter = ("action", "created_at")
+    search_fields = ("target", "detail", "actor__username")
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "format", "article_count", "via")
+    list_filter = ("format", "via")

@@ -365,3 +365,53 @@ class ExportJob(models.Model):
     @property
     def percent(self):
         return 100 if not self.total else round(100 * self.done / self.total)
+
+
+class AuditEntry(AppendOnlyModel):
+    """An append-only record of a security-relevant event. Nothing in the app edits or
+    deletes one; Django admin shows them read-only."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKOUT = "lockout"
+    UNLOCK = "unlock"
+    LOGOUT = "logout"
+    USER_ADDED = "user_added"
+    ROLE_CHANGED = "role_changed"
+    DEACTIVATED = "deactivated"
+    REACTIVATED = "reactivated"
+    EXPORT = "export"
+    LEXICON_CHANGED = "lexicon_changed"
+    ARCHIVED = "archived"
+    RESTORED = "restored"
+    ACTION_CHOICES = [
+        (LOGIN, "Logged in"),
+        (LOGIN_FAILED, "Failed login"),
+        (LOCKOUT, "Locked out"),
+        (UNLOCK, "Unlocked"),
+        (LOGOUT, "Logged out"),
+        (USER_ADDED, "User added"),
+        (ROLE_CHANGED, "Role changed"),
+        (DEACTIVATED, "User deactivated"),
+        (REACTIVATED, "User reactivated"),
+        (EXPORT, "Export"),
+        (LEXICON_CHANGED, "Lexicon changed"),
+        (ARCHIVED, "Story archived"),
+        (RESTORED, "Story restored"),
+    ]
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=ACTION_CHOICES, db_index=True)
+    target = models.CharField(max_length=300, blank=True)  # e.g. "user:12 ana", "article:4"
+    detail = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"

@@ -505,9 +505,19 @@ def transition(article: Article, user, name: str, comment: str = "") -> ReviewEv
     article.status = target
     article.updated_at = timezone.now()
     article.save(update_fields=["status", "restore_status", "updated_at"])
-    return ReviewEvent.objects.create(
+    event = ReviewEvent.objects.create(
         article=article, actor=user, from_status=source, to_status=target, comment=comment
     )
+    if target == workflow.ARCHIVED or step.name == "restore":
+        from . import audit
+        from .models import AuditEntry
+
+        audit.record(
+            AuditEntry.ARCHIVED if target == workflow.ARCHIVED else AuditEntry.RESTORED,
+            actor=user, target=f"article:{article.pk} {article.title}",
+            detail=f"{workflow.STATUS_LABELS.get(source, source)} → {workflow.STATUS_LABELS.get(target, target)}",
+        )
+    return event
 
 
 # --- importing ------------------------------------------------------------------------------

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import annotations, article, exports, flags, lexicon, queue, review, revisions
+from .views import (
+    annotations,
+    article,
+    exports,
+    flags,
+    lexicon,
+    queue,
+    review,
+    revisions,
+    team,
+)
 
 app_name = "reviews"
 
@@ -50,6 +60,11 @@ urlpatterns = [
     path("exports/", exports.bulk_export, name="bulk_export"),
     path("exports/<int:job_id>/step/", exports.bulk_export_step, name="bulk_export_step"),
     path("exports/<int:job_id>/download/", exports.bulk_export_download, name="bulk_export_download"),
+    path("team/", team.team_list, name="team"),
+    path("team/<int:user_id>/role/", team.team_role, name="team_role"),
+    path("team/<int:user_id>/active/", team.team_active, name="team_active"),
+    path("team/<int:user_id>/unlock/", team.team_unlock, name="team_unlock"),
+    path("audit/", team.audit_log, name="audit"),
     path("lexicon/", lexicon.lexicon_list, name="lexicon"),
     path("lexicon/new/", lexicon.lexicon_edit, name="lexicon_add"),
     path("lexicon/export.csv", lexicon.lexicon_export, name="lexicon_export"),

@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from .. import export_data, permissions
+from .. import audit, export_data, permissions
 from ..exporters import CONTENT_TYPES, EXPORTERS, EXTENSIONS
-from ..models import Article, ExportJob, ExportRecord
+from ..models import Article, AuditEntry, ExportJob, ExportRecord
 from .access import article_for, refusal
 from .queue import filtered_articles
 
@@ -32,9 +32,12 @@ def render_export(request, article, fmt, previous=None) -> bytes:
     return EXPORTERS[fmt](snap)
 
 
-def _record(user, fmt, articles, via):
+def _record(user, fmt, articles, via, request=None):
     record = ExportRecord.objects.create(user=user, format=fmt, article_count=len(articles), via=via)
     record.articles.set(articles)
+    ids = ", ".join(str(a.pk) for a in articles[:20]) + (" …" if len(articles) > 20 else "")
+    audit.record(AuditEntry.EXPORT, actor=user, target=f"{len(articles)} article(s): {ids}",
+                 detail=f"{fmt} via {via}", request=request)
     return record
 
 
@@ -52,7 +55,7 @@ def article_export(request, pk, fmt):
         previous = get_object_or_404(article.revisions, number=number)
         suffix = f"-changes-from-r{number}"
     data = render_export(request, article, fmt, previous)
-    _record(request.user, fmt, [article], "web")
+    _record(request.user, fmt, [article], "web", request)
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{export_filename(article, fmt, suffix)}"'
     return response
@@ -128,7 +131,8 @@ def _build_step(request, job):
         job.done += len(batch)
         if job.done >= job.total:
             job.state = ExportJob.DONE
-            _record(request.user, job.format, list(Article.objects.filter(pk__in=job.article_ids)), "bulk")
+            _record(request.user, job.format, list(Article.objects.filter(pk__in=job.article_ids)),
+                    "bulk", request)
         job.save(update_fields=["done", "state"])
 
 

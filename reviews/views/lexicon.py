@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import language, lexicon_io, permissions
+from .. import audit, language, lexicon_io, permissions
 from ..language.lexicon import fold_phrase
-from ..models import LexiconTerm
+from ..models import AuditEntry, LexiconTerm
 
 MAX_UPLOAD = 2 * 1024 * 1024
 
@@ -110,7 +110,10 @@ def lexicon_edit(request, term_id=None):
     instance = get_object_or_404(LexiconTerm, pk=term_id) if term_id else LexiconTerm()
     form = TermForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
+        adding = instance.pk is None
         term = form.save()
+        audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user, target=f"term:{term.pk} {term.phrase}",
+                     detail="added" if adding else f"edited: {', '.join(form.changed_data)}", request=request)
         counts = lexicon_io.rescan_after_change()
         messages.success(
             request,
@@ -128,6 +131,8 @@ def lexicon_toggle(request, term_id):
     term = get_object_or_404(LexiconTerm, pk=term_id)
     term.enabled = not term.enabled
     term.save(update_fields=["enabled"])
+    audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user, target=f"term:{term.pk} {term.phrase}",
+                 detail="enabled" if term.enabled else "disabled", request=request)
     lexicon_io.rescan_after_change()
     messages.success(request, f"“{term.phrase}” {'enabled' if term.enabled else 'disabled'}; open stories rescanned.")
     return redirect(request.POST.get("next") or "reviews:lexicon")
@@ -160,6 +165,8 @@ def lexicon_import(request):
             except lexicon_io.LexiconImportError as exc:
                 errors = [str(e) for e in exc.errors]
             else:
+                audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user,
+                             target=f"{count} terms", detail=f"imported from {upload.name}", request=request)
                 counts = lexicon_io.rescan_after_change()
                 messages.success(request, f"Imported {count} terms; rescanned {counts['articles']} open stories.")
                 return redirect("reviews:lexicon")

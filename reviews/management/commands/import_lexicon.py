@@ -30,5 +30,9 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"Nothing imported: {len(exc.errors)} problem(s) in {path}.") from exc
+        from reviews import audit
+        from reviews.models import AuditEntry
+
+        audit.record(AuditEntry.LEXICON_CHANGED, target=f"{count} terms", detail=f"imported from {path} (command line)")
         totals = lexicon_io.rescan_after_change()
         self.stdout.write(f"Imported {count} terms. Rescanned {totals['articles']} open stories.")
