@@ -106,6 +106,9 @@ def annotation_confirm(request, pk, annotation_id):
 
 @require_POST
 def annotation_reattach(request, pk, annotation_id):
+    annotation = annotation_for(request, pk, annotation_id)
+    if not permissions.can_reattach(request.user, annotation):
+        return refusal(request, "You may not move this annotation.", 403)
     form = SelectionForm(request.POST)
     if not form.is_valid():
         return refusal(request, "Select the passage in the story first, then press Re-attach.", 400)

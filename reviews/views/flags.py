@@ -4,7 +4,7 @@ from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import language, services
+from .. import language, permissions, services, workflow
 from ..forms import SelectionForm
 from ..models import Flag
 from .access import article_for, refusal
@@ -77,6 +77,8 @@ class ManualFlagForm(SelectionForm):
 @require_POST
 def flag_create(request, pk):
     article = article_for(request, pk)
+    if not permissions.is_editor(request.user) or article.status == workflow.ARCHIVED:
+        return refusal(request, "Only editors may flag passages by hand.", 403)
     form = ManualFlagForm(request.POST)
     if not form.is_valid():
         if form.SELECTION_FIELDS & set(form.errors):
