@@ -71,11 +71,9 @@ def bench_review_page():
     from django.conf import settings
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-
     from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
+    from django.test import Client
 
     # Keep one connection across requests (as CONN_MAX_AGE does in production), so the
     # query count below sees every query.
@@ -117,6 +115,15 @@ def bench_review_page():
 
 
 if __name__ == "__main__":
+    # The other benchmark modules sit beside this file.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from anchoring import bench_anchoring
+    from docx_export import bench_docx
+    from language import bench_language
+
     print("Newsroom Review benchmarks (figures only; nothing here passes or fails)")
+    bench_anchoring()
+    bench_language()
+    bench_docx()
     bench_highlighting()
     bench_review_page()
