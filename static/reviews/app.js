@@ -10,6 +10,11 @@
   "use strict";
 
   const CONTEXT = 32;
+
+  // Smooth scrolling only for people who have not asked for less motion.
+  function scrollBehavior() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  }
   let pending = null; // the selection waiting to be annotated
   let cache = { raw: null, cps: [] };
 
@@ -202,11 +207,11 @@
       if (group) group.open = true;
     }
     if (opts.focusCard && card) {
-      card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      card.scrollIntoView({ block: "nearest", behavior: scrollBehavior() });
       card.focus({ preventScroll: true });
     }
     if (opts.showPassage && marks.length) {
-      marks[0].scrollIntoView({ block: "center", behavior: "smooth" });
+      marks[0].scrollIntoView({ block: "center", behavior: scrollBehavior() });
     }
   }
 
@@ -246,11 +251,11 @@
     const card = document.getElementById("ann-" + id);
     if (card) card.classList.add("is-active");
     if (opts.focusCard && card) {
-      card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      card.scrollIntoView({ block: "nearest", behavior: scrollBehavior() });
       card.focus({ preventScroll: true });
     }
     if (opts.showPassage && marks.length) {
-      marks[0].scrollIntoView({ block: "center", behavior: "smooth" });
+      marks[0].scrollIntoView({ block: "center", behavior: scrollBehavior() });
     }
   }
 

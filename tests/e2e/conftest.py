@@ -47,7 +47,9 @@ def expected_console():
 
 @pytest.fixture
 def page(browser, live_server, expected_console):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     problems = []
@@ -113,7 +115,15 @@ _PHRASE_BOX = """
 
 def drag_select(page, phrase):
     """Select phrase in the story text by dragging the mouse across it, as a person would."""
+    # Wait until the passage stops moving (a scroll or a swap may still be settling), so the
+    # mouse lands on the words it means to.
     box = page.evaluate(_PHRASE_BOX, phrase)
+    for _ in range(40):
+        page.wait_for_timeout(50)
+        again = page.evaluate(_PHRASE_BOX, phrase)
+        if again == box:
+            break
+        box = again
     assert box, f"{phrase!r} is not in the rendered story"
     page.mouse.move(box["x1"], box["y1"])
     page.mouse.down()
