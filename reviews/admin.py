@@ -5,6 +5,7 @@ from .models import (
     Annotation,
     Article,
     AuditEntry,
+    ExportJob,
     ExportRecord,
     Flag,
     LexiconTerm,
@@ -124,3 +125,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class ExportRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "format", "article_count", "via")
     list_filter = ("format", "via")
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "user", "format", "done", "state", "created_at")
+    list_filter = ("state", "format")
+    readonly_fields = ("user", "format", "article_ids", "done", "state", "error", "created_at")
