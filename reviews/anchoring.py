@@ -6,25 +6,26 @@ what survives edits.
 
 The diff of a revision is computed once (``Reanchorer``) and shared by every span. It is built
 paragraph first: paragraphs (and the blank lines between them) are compared as whole units, so
-an untouched paragraph is always matched verbatim, however much changes around it; a paragraph
-deleted in one place and inserted unchanged in another is recorded as moved; only the runs of
-paragraphs that did change are compared character by character.
+an untouched paragraph is always matched verbatim however much changes around it, and only the
+runs of paragraphs that did change are compared character by character (which also keeps the
+diff fast on long articles). A paragraph deleted in one place and inserted in another, verbatim
+or lightly edited, is paired as moved and gets its own character diff.
 
 Re-anchoring a span from an old text to a new one tries, in order:
 
 1. the diff: a span inside an unchanged (or moved) stretch maps to the exact new span
    (confidence 1); a span whose own characters mostly survive maps through the diff onto the
-   edited words;
-2. the quote: its exact words found elsewhere, chosen by prefix/suffix context and nearness
-   to where the diff expected it (a paragraph moved *and* edited is a delete plus an insert);
-3. approximate matching: the quote with small edits, searched only in new text (inserted text
-   and the span's own surviving characters);
+   edited words (confidence = similarity, so bigger edits ask for confirmation);
+2. the quote: its exact words found elsewhere, e.g. in a sentence moved to another paragraph;
+3. approximate matching: the quote with small edits, aligned with and without its context;
 4. otherwise orphaned (None): never guessed onto unrelated words.
 
-Tiers 2 and 3 only accept text that the diff does not trace back to some *other* place in the
-old text. If the passage was deleted, a repeat of its words elsewhere ("said on Tuesday", "the
-government") was already there before the edit and is that other passage, not this one; words
-the diff sees as newly written are the only place a moved or rewritten passage can have gone.
+Tiers 2 and 3 search only text the diff does not trace back to some *other* place in the old
+text. If the passage was deleted, a repeat of its words elsewhere ("said on Tuesday", "the
+government") was already there before the edit and is that other passage, not this one. Newly
+written text can repeat a stock phrase too, so a match there must also show that it moved with
+its surroundings: enough matching text around it, agreeing on each side for a word or two or up
+to where a sentence ends in both texts.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel
 
 CONTEXT_CHARS = 32
 
@@ -68,8 +68,6 @@ BRIDGE_CHARS = 16
 CONTEXT_PROBE = 16
 # Shorter context than this is not looked for to place an edited quote's ends.
 MIN_PROBE = 4
-# How much of a passage's paragraph, each side of it, is compared to recognise the paragraph.
-SURROUNDINGS_CHARS = 240
 # Paragraphs shorter than this are not paired as moved-and-edited: too little to go on.
 MIN_PARAGRAPH = 40
 # Most deleted x inserted paragraph comparisons made to find moved-and-edited paragraphs.
@@ -360,8 +358,6 @@ class _DiffMap:
         dmp.Diff_Timeout = timeout
         deadline = time.time() + timeout
         old_units, new_units = _units(old), _units(new)
-        self.old_paras = [u for u in old_units if not old[u[0] : u[1]].isspace()]
-        self.new_paras = [u for u in new_units if not new[u[0] : u[1]].isspace()]
 
         codes: dict[str, str] = {}
 
@@ -435,12 +431,6 @@ class _DiffMap:
         if i >= 0 and self.moved[i].holds(start, end):
             return self.moved[i]
         return self.main
-
-    def old_paragraph(self, start: int, end: int) -> tuple[int, int]:
-        return _enclosing(self.old_paras, start, end)
-
-    def new_paragraph(self, start: int, end: int) -> tuple[int, int]:
-        return _enclosing(self.new_paras, start, end)
 
     def foreign(self, ns: int, ne: int, start: int, end: int) -> int:
         """How many characters of new [ns, ne) the diff traces to old text outside [start, end)."""
@@ -528,15 +518,6 @@ def _moved_paragraphs(
         if back is not None and back[2] == gi and run_of_old[i] != run_of_new[j]:
             pairs.append((i, j))
     return pairs
-
-
-def _enclosing(paras: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """Bounds of the paragraphs that hold [start, end)."""
-    i = bisect.bisect_right(paras, (start, float("inf"))) - 1
-    j = bisect.bisect_right(paras, (max(start, end - 1), float("inf"))) - 1
-    lo = paras[i][0] if i >= 0 else 0
-    hi = paras[j][1] if j >= 0 else end
-    return min(lo, start), max(hi, end)
 
 
 def _join_adjacent(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -646,7 +627,7 @@ class Reanchorer:
         if through_diff is not None:
             return through_diff
         expected = alignment.map_start(start)
-        return self._quote(quote, start, end, expected) or self._fuzzy(quote, start, end, expected)
+        return self._quote(quote, start, end) or self._fuzzy(quote, start, end, expected)
 
     def _through_diff(
         self, alignment: _Alignment, start: int, end: int, exact: str
@@ -664,7 +645,7 @@ class Reanchorer:
     def _is_foreign(self, ns: int, ne: int, start: int, end: int) -> bool:
         return self.map.foreign(ns, ne, start, end) > MAX_FOREIGN * (ne - ns)
 
-    def _quote(self, quote: TextQuote, start: int, end: int, expected: int) -> Anchor | None:
+    def _quote(self, quote: TextQuote, start: int, end: int) -> Anchor | None:
         exact, new = quote.exact, self.new
         scored = []
         # Only where new or own text is: a common phrase has hundreds of old copies.
@@ -675,18 +656,14 @@ class Reanchorer:
         for at in found:
             if self._is_foreign(at, at + len(exact), start, end):
                 continue
-            held = sum(self._held_context(start, end, at, at + len(exact)))
-            scored.append((held, -abs(at - expected), at))
+            scored.append((sum(self._held_context(start, end, at, at + len(exact))), at))
         if not scored:
             return None
         scored.sort(reverse=True)
-        held, _, at = scored[0]
+        held, at = scored[0]
         if len(scored) > 1 and scored[1][0] == held:
             return None  # two equally good places: no way to tell which
-        if not (
-            self._stands_out(start, end, at, at + len(exact), len(exact))
-            or self._paragraph_came_along(start, end, at, at + len(exact))
-        ):
+        if not self._stands_out(start, end, at, at + len(exact), len(exact)):
             return None
         # Found away from its place: sure when its surroundings came along, less so otherwise.
         share = min(1.0, held / (2 * CONTEXT_CHARS))
@@ -762,10 +739,7 @@ class Reanchorer:
             sim = _similarity(exact, new[ns:ne])
             if sim < MIN_SIMILARITY:
                 continue
-            if not (
-                self._stands_out(start, end, ns, ne, sim * len(exact))
-                or self._paragraph_came_along(start, end, ns, ne)
-            ):
+            if not self._stands_out(start, end, ns, ne, sim * len(exact)):
                 continue
             return Anchor(ns, ne, round(min(sim, 0.89), 3), "fuzzy")
         return None
@@ -790,14 +764,14 @@ class Reanchorer:
         starts = ends = None
         probe = quote.prefix[-CONTEXT_PROBE:]
         if len(probe) >= MIN_PROBE:
-            reach = max(0, lo - len(probe))
-            found = [reach + i + len(probe) for i in _occurrences(new[reach : ns + slack], probe)]
+            frm = max(0, lo - len(probe))
+            found = [frm + i + len(probe) for i in _occurrences(new[frm : ns + slack], probe)]
             if found:
                 starts = {min(found, key=lambda p: abs(p - ns))}
         probe = quote.suffix[:CONTEXT_PROBE]
         if len(probe) >= MIN_PROBE:
-            reach = max(0, ne - slack)
-            found = [reach + i for i in _occurrences(new[reach : hi + len(probe)], probe)]
+            frm = max(0, ne - slack)
+            found = [frm + i for i in _occurrences(new[frm : hi + len(probe)], probe)]
             if found:
                 ends = {min(found, key=lambda p: abs(p - ne))}
         if starts is None:
@@ -824,32 +798,6 @@ class Reanchorer:
         if best is None:
             return _trim(new, ns, ne)
         return _trim(new, best[1], best[2])
-
-    def _paragraph_came_along(self, start: int, end: int, ns: int, ne: int) -> bool:
-        """Whether the rest of the passage's old paragraph is around (ns, ne) as new text: the
-        paragraph was moved (or rewritten) together with the passage. Surroundings that were
-        there before the edit prove nothing: they belong to some other passage."""
-        w = SURROUNDINGS_CHARS
-        o0, o1 = self.map.old_paragraph(start, end)
-        n0, n1 = self.map.new_paragraph(ns, ne)
-        before, after = (max(n0, ns - w), ns), (ne, min(n1, ne + w))
-        old_sides = self.old[max(o0, start - w) : start], self.old[end : min(o1, end + w)]
-        new_sides = self.new[slice(*before)], self.new[slice(*after)]
-        size = sum(map(len, old_sides + new_sides))
-        if (
-            min(len(old_sides[0]) + len(old_sides[1]), len(new_sides[0]) + len(new_sides[1]))
-            < MIN_EVIDENCE
-        ):
-            return False  # too little of the paragraph left to recognise it
-        foreign = self.map.foreign(*before, start, end) + self.map.foreign(*after, start, end)
-        if foreign > MAX_FOREIGN * (before[1] - before[0] + after[1] - after[0]):
-            return False
-        # Side by side, so that the same paragraph with the quote at another spot in it (a
-        # repeated phrase) does not pass.
-        apart = Indel.distance(old_sides[0], new_sides[0]) + Indel.distance(
-            old_sides[1], new_sides[1]
-        )
-        return 1 - apart / size >= MIN_SIMILARITY
 
 
 def reanchor_many(old_text: str, new_text: str, spans: Sequence[SpanQuery]) -> list[Anchor | None]:

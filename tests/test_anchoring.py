@@ -265,3 +265,34 @@ def test_invalid_spans_and_emptied_texts_are_orphaned():
     assert reanchor(old, old, 10, 10) is None
     assert reanchor(old, old, -3, 4) is None
     assert reanchor(old, "", *span(old, "harbour bridge")) is None
+
+
+def test_deleted_stock_phrase_is_not_moved_onto_the_same_phrase_in_new_copy():
+    paras = list(STORY)
+    paras[3] += " The ferry company did not immediately respond to a request for comment."
+    old = story(paras)
+    phrase = "did not immediately respond to a request for comment"
+    # Its sentence goes; a new sentence elsewhere uses the same boilerplate.
+    new_paras = list(STORY)
+    new_paras[5] += (
+        " The council did not immediately respond to a request for comment on Wednesday."
+    )
+    new = story(new_paras)
+    assert reanchor(old, new, *span(old, phrase)) is None
+
+
+def test_whole_sentence_moved_to_another_paragraph_is_found():
+    sentence = '"Safety comes first," she told reporters outside the town hall.'
+    paras = list(STORY)
+    paras[2] = paras[2].replace(" " + sentence, "")
+    paras[4] = sentence + " " + paras[4]
+    old, new = story(), story(paras)
+    assert reanchor(old, new, *span(old, sentence)) == span(new, sentence)
+
+
+def test_passage_across_paragraphs_moved_together_is_found():
+    old = story()
+    new = story([STORY[0], *STORY[3:], STORY[1], STORY[2]])
+    start, end = old.index("this newspaper."), old.index("The mayor, Zoë") + len("The mayor, Zoë")
+    found = reanchor(old, new, start, end)
+    assert found is not None and new[found[0] : found[1]] == old[start:end]
