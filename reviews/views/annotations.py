@@ -75,9 +75,8 @@ def reply_create(request, pk, annotation_id):
     return _workspace(request, annotation.article, focus_id=annotation.pk)
 
 
-def _act_on(request, pk, annotation_id, action):
+def _act_on(request, annotation, action):
     """Run one service action on an annotation and answer with the refreshed workspace."""
-    annotation = annotation_for(request, pk, annotation_id)
     try:
         action(annotation)
     except services.ReviewError as exc:
@@ -87,21 +86,20 @@ def _act_on(request, pk, annotation_id, action):
 
 @require_POST
 def annotation_resolve(request, pk, annotation_id):
-    return _act_on(
-        request, pk, annotation_id, lambda a: services.set_resolved(a, request.user, True)
-    )
+    annotation = annotation_for(request, pk, annotation_id)
+    return _act_on(request, annotation, lambda a: services.set_resolved(a, request.user, True))
 
 
 @require_POST
 def annotation_reopen(request, pk, annotation_id):
-    return _act_on(
-        request, pk, annotation_id, lambda a: services.set_resolved(a, request.user, False)
-    )
+    annotation = annotation_for(request, pk, annotation_id)
+    return _act_on(request, annotation, lambda a: services.set_resolved(a, request.user, False))
 
 
 @require_POST
 def annotation_confirm(request, pk, annotation_id):
-    return _act_on(request, pk, annotation_id, lambda a: services.confirm_anchor(a, request.user))
+    annotation = annotation_for(request, pk, annotation_id)
+    return _act_on(request, annotation, lambda a: services.confirm_anchor(a, request.user))
 
 
 @require_POST
@@ -113,10 +111,7 @@ def annotation_reattach(request, pk, annotation_id):
     if not form.is_valid():
         return refusal(request, "Select the passage in the story first, then press Re-attach.", 400)
     return _act_on(
-        request,
-        pk,
-        annotation_id,
-        lambda a: services.reattach(a, request.user, **form.selection(request.POST)),
+        request, annotation, lambda a: services.reattach(a, request.user, **form.selection(request.POST))
     )
 
 

@@ -35,34 +35,33 @@ def flag_accept(request, pk, flag_id):
     return render(request, "reviews/article.html#article-main", context)
 
 
-@require_POST
-def flag_dismiss(request, pk, flag_id):
+def _flag_action(request, pk, flag_id, action, bad_input_status=400):
+    """Run one service action on a flag; answer with the workspace, focused on a new note."""
     flag = _flag_for(request, pk, flag_id)
     try:
-        services.dismiss_flag(flag, request.user, request.POST.get("reason", ""))
+        note = action(flag)
     except services.ReviewError as exc:
-        return refusal(request, str(exc), exc.status_code if exc.status_code != 400 else 422)
-    return _workspace(request, flag.article)
+        status = bad_input_status if exc.status_code == 400 else exc.status_code
+        return refusal(request, str(exc), status)
+    return _workspace(request, flag.article, focus_id=getattr(note, "pk", None) if note is not flag else None)
+
+
+@require_POST
+def flag_dismiss(request, pk, flag_id):
+    reason = request.POST.get("reason", "")
+    return _flag_action(
+        request, pk, flag_id, lambda f: services.dismiss_flag(f, request.user, reason), 422
+    )
 
 
 @require_POST
 def flag_reopen(request, pk, flag_id):
-    flag = _flag_for(request, pk, flag_id)
-    try:
-        services.reopen_flag(flag, request.user)
-    except services.ReviewError as exc:
-        return refusal(request, str(exc), exc.status_code)
-    return _workspace(request, flag.article)
+    return _flag_action(request, pk, flag_id, lambda f: services.reopen_flag(f, request.user))
 
 
 @require_POST
 def flag_discuss(request, pk, flag_id):
-    flag = _flag_for(request, pk, flag_id)
-    try:
-        annotation = services.discuss_flag(flag, request.user)
-    except services.ReviewError as exc:
-        return refusal(request, str(exc), exc.status_code)
-    return _workspace(request, flag.article, focus_id=annotation.pk)
+    return _flag_action(request, pk, flag_id, lambda f: services.discuss_flag(f, request.user))
 
 
 class ManualFlagForm(SelectionForm):

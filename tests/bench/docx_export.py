@@ -15,6 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import article_text  # noqa: E402  (the generator shared by every benchmark)
 
 WORDS = (
     "the council said on tuesday that its plan for the harbour road bus lane would cost "
@@ -25,23 +28,12 @@ WORDS = (
 TARGET_SECONDS = 2.0
 
 
-def bench_text(words: int, seed: int = 1) -> str:
-    rng = random.Random(seed)
-    paras, out = [], []
-    for i in range(words):
-        out.append(rng.choice(WORDS))
-        if len(out) >= 60 and rng.random() < 0.05 or i == words - 1:
-            paras.append(" ".join(out).capitalize() + ".")
-            out = []
-    return "\n\n".join(paras)
-
-
 def bench_snapshot(words: int = 10_000, notes: int = 500, seed: int = 2):
     """A snapshot with `notes` notes: 3 in 4 annotations (every other one with two replies),
     1 in 4 open flags; about one in five overlaps the note before it, some cross paragraphs."""
     from reviews.exporters.snapshot import NoteSnap, ReplySnap, Snapshot
 
-    text = bench_text(words)
+    text = article_text(words)
     rng = random.Random(seed)
     t0 = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
     made = []

@@ -21,11 +21,12 @@ WORDS = (
 ).split()
 
 
-def article_text(words: int, seed: int = 1) -> str:
+def article_text(words: int, seed: int = 1, vocabulary: list[str] = WORDS) -> str:
+    """A generated article of paragraphs of 60-odd words drawn from vocabulary."""
     rng = random.Random(seed)
     paras, out = [], []
     for i in range(words):
-        out.append(rng.choice(WORDS))
+        out.append(rng.choice(vocabulary))
         if len(out) >= 60 and rng.random() < 0.05 or i == words - 1:
             paras.append(" ".join(out).capitalize() + ".")
             out = []
