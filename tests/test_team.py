@@ -100,3 +100,23 @@ def test_audit_page_filters(as_admin, admin_user):
     assert "3 article(s)" in html and "user:9 zed" not in html
     html = as_admin.get(reverse("reviews:audit"), {"q": "zed"}).content.decode()
     assert "user:9 zed" in html and "3 article(s)" not in html
+
+
+def test_repeated_failed_logins_lock_out_with_a_clear_message_and_an_admin_unlocks(client, editor, admin_user, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "editor", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "editor", "password": "pw-for-tests-1"})
+    html = response.content.decode()
+    assert response.status_code == 429 and "Too many failed logins" in html and "unlock" in html
+    assert AuditEntry.objects.filter(action="lockout").exists()
+    assert "editor" in team.locked_usernames()
+
+    admin_client = type(client)()
+    admin_client.force_login(admin_user)
+    assert "Locked out" in admin_client.get(reverse("reviews:team")).content.decode()
+    admin_client.post(reverse("reviews:team_unlock", args=[editor.pk]))
+    assert "editor" not in team.locked_usernames()
+    response = client.post(reverse("login"), {"username": "editor", "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="unlock").exists()
