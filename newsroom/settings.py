@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "reviews.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -203,6 +204,11 @@ REVIEWS_MAX_COMMENT_LENGTH = _env_int("REVIEWS_MAX_COMMENT_LENGTH", 5000)
 REVIEWS_MAX_ARTICLE_CHARS = _env_int("REVIEWS_MAX_ARTICLE_CHARS", 1_000_000)
 REVIEWS_QUEUE_PAGE_SIZE = _env_int("REVIEWS_QUEUE_PAGE_SIZE", 25)
 REVIEWS_MAX_UPLOAD_BYTES = _env_int("REVIEWS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# Requests per minute: login attempts from one address, writes by one user (429 beyond).
+REVIEWS_RATE_LIMIT_LOGINS = _env_int("REVIEWS_RATE_LIMIT_LOGINS", 20)
+REVIEWS_RATE_LIMIT_WRITES = _env_int("REVIEWS_RATE_LIMIT_WRITES", 120)
+# The rate counters live in the cache: per process by default, Redis or memcached by URL.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Any request body larger than this is refused before it is read (413).
 REVIEWS_MAX_REQUEST_BYTES = _env_int("REVIEWS_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 # Uploads larger than the limit are refused by the form; bodies far beyond it never load.

@@ -71,3 +71,20 @@ def test_csrf_is_enforced_on_htmx_posts(editor, article):
     assert response.status_code == 403
     article.refresh_from_db()
     assert article.status == "draft"
+
+
+def test_writes_and_logins_are_rate_limited(client, editor, article, settings):
+    settings.REVIEWS_RATE_LIMIT_WRITES = 3
+    client.force_login(editor)
+    url = reverse("reviews:article_transition", args=[article.pk])
+    codes = [client.post(url, {"transition": t}, HTTP_HX_REQUEST="true").status_code
+             for t in ["submit", "withdraw", "submit", "withdraw"]]
+    assert codes == [200, 200, 200, 429]
+    article.refresh_from_db()
+    assert article.status == "in_review"  # the fourth step was not taken
+
+    settings.REVIEWS_RATE_LIMIT_LOGINS = 2
+    anonymous = type(client)()
+    codes = [anonymous.post(reverse("login"), {"username": f"u{i}", "password": "x"}).status_code
+             for i in range(3)]
+    assert codes[-1] == 429 and "Too many requests" in anonymous.post(reverse("login"), {}).content.decode()
