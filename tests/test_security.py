@@ -88,3 +88,31 @@ def test_writes_and_logins_are_rate_limited(client, editor, article, settings):
     codes = [anonymous.post(reverse("login"), {"username": f"u{i}", "password": "x"}).status_code
              for i in range(3)]
     assert codes[-1] == 429 and "Too many requests" in anonymous.post(reverse("login"), {}).content.decode()
+
+
+def test_password_reset_and_change_flows(client, editor, settings):
+    import re
+
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    editor.email = "eli@example.org"
+    editor.save()
+    page = client.get(reverse("password_reset"))
+    assert page.status_code == 200 and "Reset your password" in page.content.decode()
+    client.post(reverse("password_reset"), {"email": "eli@example.org"})
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": "Quiet-harbour-52", "new_password2": "Quiet-harbour-52"}, follow=True)
+    assert "Password set" in done.content.decode()
+    editor.refresh_from_db()
+    assert editor.check_password("Quiet-harbour-52")
+
+    client.force_login(editor)
+    response = client.post(reverse("password_change"), {
+        "old_password": "Quiet-harbour-52", "new_password1": "Calm-river-73", "new_password2": "Calm-river-73",
+    }, follow=True)
+    assert "Password changed" in response.content.decode()
+    editor.refresh_from_db()
+    assert editor.check_password("Calm-river-73")
