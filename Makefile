@@ -34,6 +34,8 @@ chromium:
 
 test: install chromium
 	$(BIN)/pytest
+	@# Again on a throwaway PostgreSQL cluster when the server binaries are on the machine.
+	scripts/with_postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 
 bench: install
 	$(BIN)/pip install --quiet -e ".[test,bench]"
