@@ -1,12 +1,16 @@
 """Settings for Newsroom Review, driven by environment variables.
 
+DJANGO_ENV     "production" selects the production settings below (HTTPS only, HSTS, secure
+               cookies, SMTP email, SECRET_KEY and ALLOWED_HOSTS required); anything else,
+               or unset, is development. The README's "Production" section lists every variable.
 DATABASE_URL   database (default: SQLite file db.sqlite3 in the project, WAL journal)
-SECRET_KEY     required unless DEBUG is on
-DEBUG          "1"/"true" turns debug on (default on for local development)
+SECRET_KEY     required in production and whenever DEBUG is off
+DEBUG          "1"/"true" turns debug on (default: on in development, off in production)
 ALLOWED_HOSTS  comma-separated host names
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,8 +38,10 @@ DEBUG = _env_bool("DEBUG", not PRODUCTION)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if PRODUCTION or not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DJANGO_ENV=production or DEBUG is off."
+        )
     # Development only: never used once DEBUG is off.
     SECRET_KEY = "dev-insecure-newsroom-review-key-do-not-use-in-production"
 
@@ -62,30 +68,44 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything after it sees the client's real address (TRUSTED_PROXY_COUNT).
+    "reviews.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "reviews.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "reviews.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # The two refusals sit inside the header middleware, so a 413 or 429 page still carries
+    # CSP, X-Frame-Options, nosniff and the rest. No middleware above reads the body in its
+    # __call__ (CSRF reads POST in process_view, which runs after these), so an oversized
+    # request is refused before a byte of its body is read.
+    "reviews.middleware.RequestSizeLimitMiddleware",
+    "reviews.middleware.RateLimitMiddleware",
     # django-axes last, as its documentation asks: it turns a locked-out login into a response.
     "axes.middleware.AxesMiddleware",
 ]
+# Behind this many reverse proxies, REMOTE_ADDR is taken from X-Forwarded-For (see
+# reviews.middleware.ForwardedForMiddleware); 0, the default, trusts no forwarded header.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Lockout after repeated failed logins for the same username from the same address.
+# django-axes: lockout after repeated failed logins for the same username from the same
+# address (the pair, so one address cannot lock out everybody and a username is not locked
+# everywhere). An admin unlocks at once with axes.utils.reset(username=...) (the Team page).
+AXES_ENABLED = _env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = _env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_COOLOFF_MINUTES = _env_int("AXES_COOLOFF_MINUTES", 15)
+# 0 minutes: no cool-off, the lock lasts until an admin resets it.
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES) if AXES_COOLOFF_MINUTES > 0 else None
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -174,17 +194,23 @@ CONTENT_SECURITY_POLICY = {
 # Bulk export ZIPs are built here, a few stories per step.
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", BASE_DIR / "var" / "exports"))
 
-# Email: printed to the console in development; SMTP from the environment in production.
+# Email (password reset and set-password links): printed to the console in development;
+# SMTP from the environment in production.
 if PRODUCTION:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
     EMAIL_PORT = _env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", True)
+    EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (port 587)
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("Set only one of EMAIL_USE_TLS and EMAIL_USE_SSL.")
+    EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 10)  # seconds: a dead SMTP server must not hang a request
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom-review@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # HTTPS-only cookies, HSTS and the redirect to HTTPS in production.
 if PRODUCTION:
@@ -204,11 +230,27 @@ REVIEWS_MAX_COMMENT_LENGTH = _env_int("REVIEWS_MAX_COMMENT_LENGTH", 5000)
 REVIEWS_MAX_ARTICLE_CHARS = _env_int("REVIEWS_MAX_ARTICLE_CHARS", 1_000_000)
 REVIEWS_QUEUE_PAGE_SIZE = _env_int("REVIEWS_QUEUE_PAGE_SIZE", 25)
 REVIEWS_MAX_UPLOAD_BYTES = _env_int("REVIEWS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
-# Requests per minute: login attempts from one address, writes by one user (429 beyond).
+# Requests per minute (fixed one-minute windows, 429 beyond; 0 turns a limit off):
+# anonymous writes (log in, password reset) per client address, and writes per signed-in user.
 REVIEWS_RATE_LIMIT_LOGINS = _env_int("REVIEWS_RATE_LIMIT_LOGINS", 20)
 REVIEWS_RATE_LIMIT_WRITES = _env_int("REVIEWS_RATE_LIMIT_WRITES", 120)
-# The rate counters live in the cache: per process by default, Redis or memcached by URL.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The rate counters live in Django's cache. CACHE_URL picks it: locmem:// (the default: per
+# process, enough for one server process), redis://host:6379/0 (needs the redis package) or
+# memcached://host:11211 (needs pymemcache), so several workers share one set of counters.
+_CACHE_URL = os.environ.get("CACHE_URL", "locmem://").strip()
+if _CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}}
+elif _CACHE_URL.startswith("memcached://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+            "LOCATION": _CACHE_URL.removeprefix("memcached://"),
+        }
+    }
+elif _CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured("CACHE_URL must start with locmem://, redis://, rediss:// or memcached://")
 # Any request body larger than this is refused before it is read (413).
 REVIEWS_MAX_REQUEST_BYTES = _env_int("REVIEWS_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 # Uploads larger than the limit are refused by the form; bodies far beyond it never load.
