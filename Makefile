@@ -40,6 +40,12 @@ test: install chromium
 bench: install
 	$(BIN)/pip install --quiet -e ".[test,bench]"
 	$(PY) tests/bench/run.py
+	@# The review page on SQLite, then the database benchmarks on a throwaway PostgreSQL cluster.
+	$(PY) tests/bench/review_page.py
+	scripts/with_postgres.sh $(PY) tests/bench/review_page.py
+	scripts/with_postgres.sh $(PY) tests/bench/search.py
+	@# 50 simulated editors against gunicorn on 127.0.0.1 for at most 60 s.
+	$(PY) tests/bench/load.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "reviews",
 ]
 
@@ -71,6 +73,9 @@ MIDDLEWARE = [
     # First, so that everything after it sees the client's real address (TRUSTED_PROXY_COUNT).
     "reviews.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after security, before sessions and login: compressed, cached
+    # forever under their hashed names, and never behind the login.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -168,6 +173,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves static files in every environment. Production (after collectstatic)
+# serves hashed, gzip- and brotli-compressed copies with far-future cache headers.
+if not PRODUCTION:
+    # WhiteNoise looks at STATIC_ROOT at start-up; in development files come from the finders.
+    STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
@@ -188,6 +209,24 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
+    }
+}
+
+# Background work (rescans after lexicon changes, bulk exports) runs through django-tasks.
+# TASKS_BACKEND=database stores tasks in the database for `manage.py db_worker` to run (the
+# production default); "immediate" runs each task inside the request that starts it (the
+# development and test default, so nothing else needs to be running).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database" if PRODUCTION else "immediate").strip().lower()
+if TASKS_BACKEND not in {"database", "immediate"}:
+    raise ImproperlyConfigured('TASKS_BACKEND must be "database" or "immediate".')
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if TASKS_BACKEND == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        ),
+        "QUEUES": ["default"],
     }
 }
 
