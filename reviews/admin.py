@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from . import audit, services
+from . import audit, jobs
 from .models import (
     Annotation,
     Article,
     AuditEntry,
-    ExportJob,
     ExportRecord,
     Flag,
+    Job,
     LexiconTerm,
     Reply,
     ReviewEvent,
@@ -98,12 +98,12 @@ class LexiconTermAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user, target=f"term:{obj.pk} {obj.phrase}",
                      detail="edited in Django admin" if change else "added in Django admin", request=request)
-        services.rescan_articles()
+        jobs.start_rescan(request.user)
 
     @admin.action(description="Rescan open stories with the current lexicon")
     def rescan_open_stories(self, request, queryset):
-        totals = services.rescan_articles()
-        self.message_user(request, f"Rescanned {totals['articles']} stories.")
+        job = jobs.start_rescan(request.user)
+        self.message_user(request, f"Rescan started (job {job.pk}); its progress is on the Jobs page.")
 
 
 @admin.register(Flag)
@@ -127,8 +127,11 @@ class ExportRecordAdmin(ReadOnlyAdmin):
     list_filter = ("format", "via")
 
 
-@admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
-    list_display = ("pk", "user", "format", "done", "state", "created_at")
-    list_filter = ("state", "format")
-    readonly_fields = ("user", "format", "article_ids", "done", "state", "error", "created_at")
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "kind", "user", "state", "done", "total", "attempts", "created_at")
+    list_filter = ("kind", "state")
+    readonly_fields = (
+        "kind", "user", "params", "total", "done", "state", "error", "result", "attempts",
+        "task_id", "created_at", "started_at", "finished_at",
+    )

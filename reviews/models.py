@@ -342,29 +342,53 @@ class ExportRecord(AppendOnlyModel):
         return f"{self.format} × {self.article_count} by {self.user_id} ({self.via})"
 
 
-class ExportJob(models.Model):
-    """A bulk export being built into a ZIP, a few stories per step, so the page can show
-    progress and the work never holds one request for long."""
+class Job(models.Model):
+    """A piece of background work (a bulk export or a rescan of the open stories after the
+    lexicon changed), run by django-tasks. The row carries what the page shows while it runs:
+    progress, the outcome, and the error if it failed, so a failure stays visible and can be
+    retried. The django-tasks result id is kept for the worker's own record."""
 
-    BUILDING, DONE, FAILED = "building", "done", "failed"
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    format = models.CharField(max_length=10)
-    article_ids = models.JSONField(default=list)
+    EXPORT, RESCAN = "export", "rescan"
+    KIND_CHOICES = [(EXPORT, "Bulk export"), (RESCAN, "Rescan after a lexicon change")]
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATE_CHOICES = [(QUEUED, "Waiting"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What to do: for an export the format, the story ids and the site address for links.
+    params = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
-    state = models.CharField(max_length=10, default=BUILDING)
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=QUEUED)
     error = models.TextField(blank=True)
+    # What came of it: counts for a rescan, the file for an export.
+    result = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "state"])]
 
     def __str__(self):
-        return f"export {self.pk}: {self.done}/{self.total} {self.format} ({self.state})"
-
-    @property
-    def total(self):
-        return len(self.article_ids)
+        return f"{self.get_kind_display()} {self.pk}: {self.done}/{self.total} ({self.state})"
 
     @property
     def percent(self):
-        return 100 if not self.total else round(100 * self.done / self.total)
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+    @property
+    def finished(self):
+        return self.state in (self.DONE, self.FAILED)
+
+    @property
+    def format(self):
+        return self.params.get("format", "")
 
 
 class AuditEntry(AppendOnlyModel):

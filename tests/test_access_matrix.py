@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from reviews import services
-from reviews.models import ExportJob, Flag, LexiconTerm
+from reviews.models import Flag, Job, LexiconTerm
 
 from .conftest import STORY, selection
 
@@ -81,9 +81,12 @@ def routes(w):
         "reviews:flag_reopen": ("post", [a, f], {}, {"writer": 403, "editor": 400, "admin": 400}),
         "reviews:flag_discuss": ("post", [a, f], {}, redirect_all),
         "reviews:article_export": ("get", [a, "csv"], None, everyone),
-        "reviews:bulk_export": ("post", [], {"format": "csv", "ids": [a]}, everyone),
-        "reviews:bulk_export_step": ("post", ["JOB"], {}, everyone),
-        "reviews:bulk_export_download": ("get", ["JOB"], None, {"writer": 404, "editor": 404, "admin": 404}),
+        "reviews:bulk_export": ("post", [], {"format": "csv", "ids": [a]}, redirect_all),
+        # "JOB": a failed export belonging to the user asking.
+        "reviews:jobs": ("get", [], None, everyone),
+        "reviews:job": ("get", ["JOB"], None, everyone),
+        "reviews:job_retry": ("post", ["JOB"], {}, redirect_all),
+        "reviews:job_download": ("get", ["JOB"], None, {"writer": 404, "editor": 404, "admin": 404}),
         "reviews:article_transition": ("post", [a], {"transition": "submit"}, redirect_all),
         "reviews:team": ("get", [], None, admins_only),
         "reviews:team_role": ("post", [w["writer"].pk], {"role": "Writer"}, admins_post),
@@ -116,7 +119,7 @@ ROUTE_NAMES = [
     "reviews:annotation_resolve", "reviews:annotation_reopen", "reviews:annotation_reattach",
     "reviews:annotation_confirm", "reviews:compare", "reviews:flag_create", "reviews:flag_accept",
     "reviews:flag_dismiss", "reviews:flag_reopen", "reviews:flag_discuss", "reviews:article_export",
-    "reviews:bulk_export", "reviews:bulk_export_step", "reviews:bulk_export_download",
+    "reviews:bulk_export", "reviews:jobs", "reviews:job", "reviews:job_retry", "reviews:job_download",
     "reviews:article_transition", "reviews:team", "reviews:team_role", "reviews:team_active",
     "reviews:team_unlock", "reviews:audit", "reviews:lexicon", "reviews:lexicon_add",
     "reviews:lexicon_export", "reviews:lexicon_import", "reviews:lexicon_edit",
@@ -140,7 +143,10 @@ def test_access(client, world, name, user_kind, settings, tmp_path):
     expected = expected_by_user.get(user_kind, LOGIN)
     if "JOB" in args:
         owner = world.get(user_kind) or world["editor"]
-        job = ExportJob.objects.create(user=owner, format="csv", article_ids=[world["article"].pk])
+        job = Job.objects.create(
+            kind=Job.EXPORT, user=owner, state=Job.FAILED, total=1, error="disk full",
+            params={"format": "csv", "article_ids": [world["article"].pk]},
+        )
         args = [job.pk]
     url = reverse("admin:index") if name == "admin:*" else reverse(name, args=args)
     if callable(data):

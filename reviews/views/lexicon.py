@@ -1,5 +1,7 @@
 """The house lexicon, managed by admins: browse, add, edit, disable, import and export."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,11 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import audit, language, lexicon_io, permissions
+from .. import audit, jobs, language, lexicon_io, permissions
 from ..language.lexicon import fold_phrase
-from ..models import AuditEntry, LexiconTerm
+from ..models import AuditEntry, Job, LexiconTerm
+from .jobs import job_context
 
 MAX_UPLOAD = 2 * 1024 * 1024
+# A finished rescan stays on the lexicon page this long.
+RECENT_RESCAN = timedelta(minutes=10)
 
 
 def _require_admin(request):
@@ -99,6 +104,11 @@ def lexicon_list(request):
         "categories": list(language.CATEGORIES.items()), "filter_query": params.urlencode(),
         "import_form": ImportForm(), "total": LexiconTerm.objects.count(),
     }
+    # The latest rescan, while it runs or if it failed (so a failure is not missed).
+    rescan = Job.objects.filter(kind=Job.RESCAN).first()
+    if rescan is not None and (not rescan.finished or rescan.state == Job.FAILED
+                               or timezone.now() - rescan.finished_at < RECENT_RESCAN):
+        context["rescan"] = job_context(request, rescan)
     template = "reviews/lexicon.html"
     if request.htmx and not request.htmx.boosted:
         template += "#term-results"
@@ -114,13 +124,8 @@ def lexicon_edit(request, term_id=None):
         term = form.save()
         audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user, target=f"term:{term.pk} {term.phrase}",
                      detail="added" if adding else f"edited: {', '.join(form.changed_data)}", request=request)
-        counts = lexicon_io.rescan_after_change()
-        messages.success(
-            request,
-            f"Saved “{term.phrase}”. Rescanned {counts['articles']} open stor"
-            f"{'y' if counts['articles'] == 1 else 'ies'}: {counts['added']} new flags, "
-            f"{counts['removed']} removed.",
-        )
+        jobs.start_rescan(request.user)
+        messages.success(request, f"Saved “{term.phrase}”. The open stories are being rescanned.")
         return redirect("reviews:lexicon")
     return render(request, "reviews/lexicon_form.html", {"form": form, "term": instance})
 
@@ -133,8 +138,11 @@ def lexicon_toggle(request, term_id):
     term.save(update_fields=["enabled"])
     audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user, target=f"term:{term.pk} {term.phrase}",
                  detail="enabled" if term.enabled else "disabled", request=request)
-    lexicon_io.rescan_after_change()
-    messages.success(request, f"“{term.phrase}” {'enabled' if term.enabled else 'disabled'}; open stories rescanned.")
+    jobs.start_rescan(request.user)
+    messages.success(
+        request,
+        f"“{term.phrase}” {'enabled' if term.enabled else 'disabled'}; the open stories are being rescanned.",
+    )
     return redirect(request.POST.get("next") or "reviews:lexicon")
 
 
@@ -167,8 +175,8 @@ def lexicon_import(request):
             else:
                 audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user,
                              target=f"{count} terms", detail=f"imported from {upload.name}", request=request)
-                counts = lexicon_io.rescan_after_change()
-                messages.success(request, f"Imported {count} terms; rescanned {counts['articles']} open stories.")
+                jobs.start_rescan(request.user)
+                messages.success(request, f"Imported {count} terms; the open stories are being rescanned.")
                 return redirect("reviews:lexicon")
     else:
         errors = [e for field in form.errors.values() for e in field]

@@ -60,3 +60,43 @@ def test_bulk_export_shows_progress_then_a_download(page, login, editor, writer,
     path = tmp_path / "all.zip"
     info.value.save_as(path)
     assert len(zipfile.ZipFile(path).namelist()) == 8
+
+
+def test_queued_export_runs_on_the_worker_fails_visibly_and_retries(page, login, editor, writer, settings, tmp_path):
+    """Production-style: the database task backend, the real db_worker, the polled progress."""
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the export folder should be")
+    settings.EXPORT_ROOT = blocked
+    for i in range(6):
+        services.create_article(writer, title=f"Ferry timetable {i}", text=f"Ferry paragraph {i}.")
+    login("editor")
+    for box in page.get_by_role("checkbox").all()[:6]:
+        box.check()
+    page.get_by_label("Format").select_option("html")
+    page.get_by_role("button", name="Export ZIP").click()
+    status = page.locator("#export-status")
+    expect(status).to_contain_text("is waiting to start")
+
+    def worker():
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    worker()  # the folder is unusable: the job fails, and the polling page says so
+    expect(status).to_contain_text("The export failed after 0 of 6", timeout=5000)
+    expect(status).to_contain_text("FileExistsError")
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    page.get_by_role("button", name="Retry").click()
+    expect(status).to_contain_text("is waiting to start")
+    worker()
+    link = page.get_by_role("link", name="Download ZIP")
+    expect(link).to_be_visible(timeout=5000)
+    expect(status).to_contain_text("Your ZIP of 6 stories is ready")
+    with page.expect_download() as info:
+        link.click()
+    path = tmp_path / "retried.zip"
+    info.value.save_as(path)
+    assert len(zipfile.ZipFile(path).namelist()) == 6
+    page.get_by_role("link", name="Jobs").click()
+    expect(page.locator("table.jobs")).to_contain_text("attempt 2")

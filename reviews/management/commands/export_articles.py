@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from reviews import export_data, workflow
 from reviews.exporters import EXPORTERS
 from reviews.models import Article
-from reviews.views.exports import _record, export_filename
+from reviews.jobs import export_filename, record_export
 
 
 class Command(BaseCommand):
@@ -49,5 +49,5 @@ class Command(BaseCommand):
                 path.write_bytes(EXPORTERS[format](export_data.snapshot(articles[0], base_url=base_url)))
         except OSError as exc:
             raise CommandError(f"Cannot write {out}: {exc.strerror or exc}") from exc
-        _record(None, format, articles, "cli")
+        record_export(None, format, articles, "cli")
         self.stdout.write(f"Wrote {len(articles)} stor{'y' if len(articles) == 1 else 'ies'} to {path}")
