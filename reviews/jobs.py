@@ -98,9 +98,9 @@ def can_view(user, job: Job) -> bool:
 
 
 def can_retry(user, job: Job) -> bool:
-    if job.kind == Job.RESCAN:
-        return permissions.is_admin(user)
-    return job.user_id == user.pk
+    """The owner retries their export; an admin may retry any job (an export still runs as,
+    and is downloaded by, the person who asked for it)."""
+    return permissions.is_admin(user) or (job.kind == Job.EXPORT and job.user_id == user.pk)
 
 
 def can_download(user, job: Job) -> bool:

@@ -69,9 +69,13 @@ def test_other_peoples_jobs_are_not_shown_or_downloadable(client, editor, writer
     client.force_login(admin_user)
     assert f"/jobs/{job.pk}/" in client.get(reverse("reviews:jobs")).content.decode()
     assert client.get(reverse("reviews:job_download", args=[job.pk])).status_code == 403
+    # Nor may someone else retry it (an admin may: see the failed-export test).
+    Job.objects.filter(pk=job.pk).update(state=Job.FAILED)
+    client.force_login(writer)
+    assert client.post(reverse("reviews:job_retry", args=[job.pk]), **HX).status_code == 403
 
 
-def test_a_failed_export_says_why_and_a_retry_finishes_it(client, editor, make_article, settings, tmp_path):
+def test_a_failed_export_says_why_and_a_retry_finishes_it(client, editor, admin_user, make_article, settings, tmp_path):
     ids = [make_article(title=f"Story {i}").pk for i in range(3)]
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the export folder should be")
@@ -80,13 +84,17 @@ def test_a_failed_export_says_why_and_a_retry_finishes_it(client, editor, make_a
     html = client.post(reverse("reviews:bulk_export"), {"format": "html", "ids": ids}, **HX).content.decode()
     job = Job.objects.get()
     assert job.state == Job.FAILED and "FileExistsError" in job.error
-    assert "The export failed" in html and "Retry" in html
+    assert "The export stopped after 0 of 3 stories" in html and "Retry" in html
     listing = client.get(reverse("reviews:jobs")).content.decode()
     assert "failed" in listing and "Retry" in listing
     assert not ExportRecord.objects.exists()
 
-    settings.EXPORT_ROOT = tmp_path / "exports"  # the disk problem is fixed
+    settings.EXPORT_ROOT = tmp_path / "exports"  # the disk problem is fixed; an admin retries
+    client.force_login(admin_user)
     html = client.post(reverse("reviews:job_retry", args=[job.pk]), **HX).content.decode()
+    assert "Download ZIP" not in html  # the ZIP is the editor's
+    client.force_login(editor)
+    html = client.get(reverse("reviews:job", args=[job.pk]), **HX).content.decode()
     job.refresh_from_db()
     assert (job.state, job.attempts, job.error) == (Job.DONE, 2, "")
     assert "Download ZIP" in html
@@ -193,13 +201,13 @@ def test_a_waiting_rescan_is_not_queued_twice(admin_user):
 
 
 def test_a_failed_rescan_is_shown_on_the_lexicon_page_and_only_admins_retry_it(client, admin_user, editor):
-    job = Job.objects.create(kind=Job.RESCAN, user=admin_user, state=Job.FAILED, total=40, done=12,
+    job = Job.objects.create(kind=Job.RESCAN, user=editor, state=Job.FAILED, total=40, done=12,
                              error="OperationalError: database is locked")
-    client.force_login(editor)
+    client.force_login(editor)  # even the editor whose change started it
     assert client.post(reverse("reviews:job_retry", args=[job.pk]), **HX).status_code == 403
     client.force_login(admin_user)
     page = client.get(reverse("reviews:lexicon")).content.decode()
-    assert "The rescan failed after 12 of 40" in page and "database is locked" in page and "Retry" in page
+    assert "The rescan stopped after 12 of 40 stories" in page and "database is locked" in page and "Retry" in page
     client.post(reverse("reviews:job_retry", args=[job.pk]), **HX)
     job.refresh_from_db()
     assert job.state == Job.DONE and job.attempts == 1 and job.error == ""

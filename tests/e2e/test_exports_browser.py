@@ -84,7 +84,7 @@ def test_queued_export_runs_on_the_worker_fails_visibly_and_retries(page, login,
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
     worker()  # the folder is unusable: the job fails, and the polling page says so
-    expect(status).to_contain_text("The export failed after 0 of 6", timeout=5000)
+    expect(status).to_contain_text("The export stopped after 0 of 6 stories", timeout=5000)
     expect(status).to_contain_text("FileExistsError")
     settings.EXPORT_ROOT = tmp_path / "exports"
     page.get_by_role("button", name="Retry").click()
