@@ -243,3 +243,21 @@ def test_services_rescan_unchanged_for_the_command_line(make_article):
     article = make_article(title="Minister", text=LOADED)
     totals = services.rescan_articles()
     assert totals["articles"] >= 1 and Flag.objects.filter(article=article).exists()
+
+
+def test_prune_jobs_deletes_old_finished_jobs_and_their_files(editor, article, exports_dir):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = jobs.start_export(editor, "csv", [article.pk])
+    new = jobs.start_export(editor, "csv", [article.pk])
+    waiting = Job.objects.create(kind=Job.RESCAN, state=Job.QUEUED)
+    Job.objects.filter(pk__in=[old.pk, waiting.pk]).update(created_at=timezone.now() - timedelta(days=30))
+    assert jobs.export_path(old).exists()
+    out = io.StringIO()
+    call_command("prune_jobs", "--days", "7", "--dry-run", stdout=out)
+    assert "Would delete 1 finished job(s)" in out.getvalue() and jobs.export_path(old).exists()
+    call_command("prune_jobs", "--days", "7", stdout=out)
+    assert set(Job.objects.values_list("pk", flat=True)) == {new.pk, waiting.pk}
+    assert not jobs.export_path(old).exists() and jobs.export_path(new).exists()
