@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from . import anchoring, importers, language, permissions, workflow
 from .models import Annotation, Article, Flag, LexiconTerm, Reply, ReviewEvent, Revision
+from .search import reindex as reindex_search  # noqa: F401  (importing connects its signals)
 
 
 class ReviewError(Exception):

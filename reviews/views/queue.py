@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 
-from .. import permissions, workflow
+from .. import permissions, search, workflow
 from ..forms import reviewers
 from ..models import Annotation, Article, Flag
 
@@ -19,11 +19,10 @@ EXPORT_FORMATS = [
 ]
 
 
-def filtered_articles(request, params):
-    """The stories matching the queue's filters (status, reviewer, title search)."""
+def _by_filters(request, params):
+    """The stories matching the queue's status and reviewer filters."""
     status = params.get("status", "")
     assignee = params.get("assignee", "")
-    query = params.get("q", "").strip()[:200]
     articles = Article.objects.all()
     if status in workflow.STATUS_LABELS:
         articles = articles.filter(status=status)
@@ -35,24 +34,25 @@ def filtered_articles(request, params):
         articles = articles.filter(assignees__isnull=True)
     elif assignee.isdigit():
         articles = articles.filter(assignees__pk=int(assignee))
-    if query:
-        articles = articles.filter(title__icontains=query)
+    return articles
+
+
+def filtered_articles(request, params):
+    """The stories matching the queue's filters: status, reviewer and the full-text search
+    over titles, text and notes (search.ranked_ids: with a search, the queue lists these
+    same stories best match first). The bulk export's "all that match" uses this."""
+    articles = _by_filters(request, params)
+    query = search.parse(params.get("q", ""))
+    if query.groups:
+        articles = Article.objects.filter(pk__in=search.ranked_ids(articles, query))
+    elif query:
+        articles = search.exclude(articles, query)
     return articles.order_by("-updated_at", "-id")
 
 
-def queue(request):
-    """The review queue: filter by status and reviewer, search titles, page through."""
-    if not permissions.has_role(request.user):
-        raise PermissionDenied("Your account has no newsroom role yet. Ask an admin.")
-    status = request.GET.get("status", "")
-    assignee = request.GET.get("assignee", "")
-    query = request.GET.get("q", "").strip()[:200]
-    if status not in workflow.STATUS_LABELS and status != "all":
-        status = ""
-    if assignee not in ("me", "none") and not assignee.isdigit():
-        assignee = ""
-    articles = filtered_articles(request, request.GET)
-
+def _with_counts(articles):
+    """Open notes and open flags per story, authors and reviewers, in a fixed number of
+    queries however many stories there are."""
     open_notes = (
         Annotation.objects.filter(article=OuterRef("pk"), state=Annotation.OPEN, orphaned=False)
         .order_by()
@@ -70,7 +70,7 @@ def queue(request):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    articles = (
+    return (
         articles.annotate(
             open_count=Coalesce(Subquery(open_notes), 0),
             flag_count=Coalesce(Subquery(open_flags), 0),
@@ -81,9 +81,34 @@ def queue(request):
                 "assignees", queryset=get_user_model().objects.order_by("first_name", "username")
             )
         )
-        .order_by("-updated_at", "-id")
     )
-    page = Paginator(articles, settings.REVIEWS_QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def queue(request):
+    """The review queue: filter by status and reviewer, search stories, page through."""
+    if not permissions.has_role(request.user):
+        raise PermissionDenied("Your account has no newsroom role yet. Ask an admin.")
+    status = request.GET.get("status", "")
+    assignee = request.GET.get("assignee", "")
+    query = request.GET.get("q", "").strip()[: search.MAX_QUERY_CHARS]
+    if status not in workflow.STATUS_LABELS and status != "all":
+        status = ""
+    if assignee not in ("me", "none") and not assignee.isdigit():
+        assignee = ""
+    parsed = search.parse(query)
+    size = settings.REVIEWS_QUEUE_PAGE_SIZE
+    if parsed.groups:
+        # Page through the ranked ids, then load just the page's stories and their snippets.
+        ids = search.ranked_ids(_by_filters(request, request.GET), parsed)
+        page = Paginator(ids, size).get_page(request.GET.get("page"))
+        rows = {a.pk: a for a in _with_counts(Article.objects.filter(pk__in=page.object_list))}
+        found = search.hits(page.object_list, parsed)
+        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+        for a in page.object_list:
+            a.hit = found.get(a.pk)
+    else:
+        articles = _with_counts(filtered_articles(request, request.GET))
+        page = Paginator(articles, size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -91,6 +116,10 @@ def queue(request):
         "status": status,
         "assignee": assignee,
         "query": query,
+        "searching": bool(parsed.groups),
+        # Only the most recent matches are ranked (search.ranked_ids); say so when that bites.
+        "search_window": search.RANK_WINDOW
+        if parsed.groups and page.paginator.count >= search.RANK_WINDOW else None,
         "statuses": workflow.STATUS_CHOICES,
         "reviewers": reviewers(),
         "filter_query": params.urlencode(),

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reviews import export_data, workflow
 from reviews.exporters import EXPORTERS
-from reviews.models import Article
 from reviews.jobs import export_filename, record_export
+from reviews.models import Article
 
 
 class Command(BaseCommand):

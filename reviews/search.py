@@ -1,0 +1,432 @@
+"""Full-text search over every story's title, current text and notes.
+
+One search document per story lives in the table ``reviews_search`` (created by migration
+0008 with SQL of its own, so no model stands for it):
+
+- PostgreSQL: a plain table (article_id, title, body, notes) plus a stored generated
+  ``document`` tsvector (title weight A, body B, notes C) with a GIN index. The database
+  recomputes the vector whenever a row is written, so it can never drift from the text.
+  Ranking is ``ts_rank_cd``; snippets come from ``ts_headline``; the query goes through
+  ``websearch_to_tsquery``, which never raises on user input.
+- SQLite: an FTS5 virtual table (rowid = article id, porter stemming like PostgreSQL's
+  English configuration). Ranking is ``bm25()`` (title weighted highest); snippets come
+  from ``highlight()`` and ``snippet()``; the MATCH string is built here from the words of
+  the query, each one quoted, so FTS5 syntax in user input is never interpreted.
+
+The document is rewritten (one DELETE and one INSERT … SELECT) whenever a story is created,
+revised or retitled and whenever a note or reply is written or deleted: the signal handlers
+below catch every save through the ORM, including the story form's retitle and Django
+admin. Bulk writers that bypass signals (``bulk_create``: generate_data) call
+``reindex_range`` / ``reindex_all`` themselves; migration 0008 backfills.
+
+Snippets are safe HTML: the database wraps matches in two private sentinel characters
+(which the document never contains: they are stripped when it is written), the text is
+escaped here, and only then are the sentinels turned into ``<mark>``. (PostgreSQL's
+headline drops what its parser takes for HTML tags; a title it would change that way is
+shown unmarked rather than altered.)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection as default_connection
+from django.db.models.expressions import RawSQL
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Annotation, Article, Reply
+
+TABLE = "reviews_search"
+CONFIG = "english"  # PostgreSQL text search configuration
+START, STOP = "\x02", "\x03"  # marks around matched words, from the database to _markup
+MAX_FIELD_CHARS = 100_000  # words beyond this in a story's text (or its notes) are not indexed
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TERMS = 16
+# A search ranks at most this many matches: the most recently changed ones (see apply).
+RANK_WINDOW = 500
+# bm25() column weights (title, body, notes) and ts_rank_cd's normalisation (1: divide by
+# 1 + log(document length), so long stories do not win on length alone).
+BM25_WEIGHTS = "10.0, 1.0, 2.0"
+PG_NORMALIZATION = 1
+NOTE_SEPARATOR = " · "  # between notes in the document, so snippets show where one ends
+
+# --- the query ------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A user's search, parsed the way PostgreSQL's websearch_to_tsquery reads it: words
+    and "quoted phrases" must all match, ``or`` between two makes either do, and a leading
+    ``-`` excludes. Each term keeps its raw words; each database tokenises them itself."""
+
+    groups: tuple[tuple[str, ...], ...] = ()  # all groups must match; one term of each
+    negatives: tuple[str, ...] = ()
+
+    def __bool__(self):
+        return bool(self.groups or self.negatives)
+
+    def fts5(self) -> str:
+        """The FTS5 MATCH string for the positive part (empty when there is none)."""
+        groups = []
+        for group in self.groups:
+            terms = [_fts5_string(t) for t in group]
+            groups.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
+        out = " AND ".join(groups)
+        if out:
+            for term in self.negatives:
+                out += " NOT " + _fts5_string(term)
+        return out
+
+    def fts5_negatives(self) -> str:
+        return " OR ".join(_fts5_string(t) for t in self.negatives)
+
+    def websearch(self) -> str:
+        """The same query rewritten for websearch_to_tsquery, with nothing left to guess."""
+        parts = [" or ".join(_websearch_term(t) for t in group) for group in self.groups]
+        parts += ["-" + _websearch_term(t) for t in self.negatives]
+        return " ".join(parts)
+
+    def websearch_negatives(self) -> str:
+        return " or ".join(_websearch_term(t) for t in self.negatives)
+
+    def loose(self) -> Query:
+        """The same query with each phrase's words wanted anywhere in the story: an index
+        answers it without reading a single document (a phrase needs their positions)."""
+        if not any(" " in t for g in self.groups for t in g):
+            return self
+        groups = []
+        for group in self.groups:
+            if len(group) == 1:
+                groups.extend((w,) for w in group[0].split(" "))
+            else:  # "a b" or c: keep the alternatives, loosened to their first words
+                groups.append(tuple(t.split(" ")[0] for t in group))
+        return Query(tuple(groups), ())
+
+
+def _fts5_string(term: str) -> str:
+    # Inside double quotes FTS5 reads nothing but words: the tokenizer splits the string
+    # and the words must appear in order (a phrase). Terms never contain a double quote.
+    return '"' + term.replace('"', " ") + '"'
+
+
+def _websearch_term(term: str) -> str:
+    return f'"{term}"' if " " in term else term
+
+
+def parse(text: str) -> Query:
+    """Parse a search box's text. Never raises; terms without a letter or digit are dropped."""
+    text = (text or "")[:MAX_QUERY_CHARS]
+    groups: list[list[str]] = []
+    negatives: list[str] = []
+    join_next = False  # the previous token was "or"
+    i, n = 0, len(text)
+    count = 0
+    while i < n and count < MAX_QUERY_TERMS:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        negate = False
+        while i < n and text[i] in "-+!":
+            negate = negate or text[i] in "-!"
+            i += 1
+        if i < n and text[i] == '"':
+            close = text.find('"', i + 1)
+            close = n if close < 0 else close
+            raw, i = text[i + 1 : close], close + 1
+            words = [w for w in re.split(r'[\s"]+', raw) if _WORD.search(w)]
+            term = " ".join(words)
+            quoted = True
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] != '"':
+                j += 1
+            raw, i = text[i:j], j
+            term = raw if _WORD.search(raw) else ""
+            quoted = False
+        if not term:
+            continue
+        if not quoted and not negate and term.lower() == "or":
+            join_next = bool(groups)
+            continue
+        count += 1
+        if negate:
+            negatives.append(term)
+            join_next = False
+        elif join_next and groups:
+            groups[-1].append(term)
+            join_next = False
+        else:
+            groups.append([term])
+    return Query(tuple(tuple(g) for g in groups), tuple(negatives))
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+def _is_postgres(connection=None) -> bool:
+    return (connection or default_connection).vendor == "postgresql"
+
+
+def _matching_ids_sql(match: str) -> RawSQL:
+    if _is_postgres():
+        sql = (f"SELECT article_id FROM {TABLE} "
+               f"WHERE document @@ websearch_to_tsquery('{CONFIG}', %s)")
+    else:
+        sql = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
+    return RawSQL(sql, [match])
+
+
+def exclude(articles, query: Query):
+    """A search of exclusions only ("-parking"): every story without those words."""
+    negatives = query.websearch_negatives() if _is_postgres() else query.fts5_negatives()
+    return articles.exclude(pk__in=_matching_ids_sql(negatives))
+
+
+def ranked_ids(articles, query: Query) -> list[int]:
+    """Ids of the stories in articles matching query (which has words to find), best first.
+
+    Ranking every match of a common word would read every matching document, so ranking
+    covers the RANK_WINDOW most recently changed matches: one query finds their ids (the
+    index answers "which stories match", the filters and the recency order come from the
+    story table) and one more ranks just those. With fewer matches every one is ranked.
+    Ties go to the story changed last.
+    """
+    loose = query.loose() if _is_postgres() else query
+    window = _window(articles, loose)
+    ranks = _ranks(window, query)
+    if loose is not query and len(window) == RANK_WINDOW and len(ranks) < RANK_WINDOW:
+        # A phrase whose words are common but which is not: the window of stories with
+        # all the words held too few with the phrase, so look for the phrase itself.
+        window = _window(articles, query)
+        ranks = _ranks(window, query)
+    recency = {pk: i for i, pk in enumerate(window)}
+    return sorted(ranks, key=lambda pk: (-ranks[pk], recency[pk]))
+
+
+def _window(articles, query: Query) -> list[int]:
+    """The ids of the RANK_WINDOW most recently changed stories matching query."""
+    table = default_connection.ops.quote_name(Article._meta.db_table)
+    if _is_postgres():
+        where = [f"{TABLE}.article_id = {table}.id",
+                 f"{TABLE}.document @@ websearch_to_tsquery('{CONFIG}', %s)"]
+        params = [query.websearch()]
+    else:
+        where = [f"{TABLE}.rowid = {table}.id", f"{TABLE} MATCH %s"]
+        params = [query.fts5()]
+    # ``extra``: Django has no other way to join a table that has no model.
+    joined = articles.extra(tables=[TABLE], where=where, params=params)
+    return list(joined.order_by("-updated_at", "-id").values_list("pk", flat=True)[:RANK_WINDOW])
+
+
+def _ranks(ids: list[int], query: Query) -> dict[int, float]:
+    """Relevance (higher is better) of each of these stories that matches query."""
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with default_connection.cursor() as cursor:
+        if _is_postgres():
+            cursor.execute(
+                f"SELECT article_id, ts_rank_cd(document, q, {PG_NORMALIZATION}) "
+                f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
+                f"WHERE article_id IN ({marks}) AND document @@ q",
+                [query.websearch(), *ids],
+            )
+        else:
+            cursor.execute(
+                f"SELECT rowid, -bm25({TABLE}, {BM25_WEIGHTS}) FROM {TABLE} "
+                f"WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
+                [query.fts5(), *ids],
+            )
+        return dict(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Where a story matched, as safe HTML with the matched words in <mark>; None where
+    that part of the story did not match."""
+
+    title: SafeString | None = None
+    body: SafeString | None = None
+    notes: SafeString | None = None
+
+
+def _markup(text: str | None) -> SafeString | None:
+    """Escape text and turn the sentinel pairs into <mark>; None if nothing was marked."""
+    if not text or START not in text:
+        return None
+    out, marking = [], False
+    for piece in re.split(f"([{START}{STOP}])", " ".join(text.split())):
+        if piece == START:
+            if not marking:
+                out.append("<mark>")
+                marking = True
+        elif piece == STOP:
+            if marking:
+                out.append("</mark>")
+                marking = False
+        elif piece:
+            out.append(escape(piece))
+    if marking:
+        out.append("</mark>")
+    return mark_safe("".join(out))  # noqa: S308  every piece of text was escaped above
+
+
+def hits(article_ids, query: Query) -> dict[int, Hit]:
+    """Highlighted snippets of the given stories for query, in one SQL query."""
+    ids = [int(i) for i in article_ids]
+    if not ids or not query.groups:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with default_connection.cursor() as cursor:
+        if _is_postgres():
+            common = f'StartSel="{START}", StopSel="{STOP}"'
+            text = query.websearch()
+            cursor.execute(
+                f"SELECT article_id, title, "
+                f"ts_headline('{CONFIG}', title, q, %s), "
+                f"ts_headline('{CONFIG}', body, q, %s), "
+                f"ts_headline('{CONFIG}', notes, q, %s) "
+                f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
+                f"WHERE article_id IN ({marks}) AND document @@ q",
+                [
+                    f"{common}, HighlightAll=true",
+                    f'{common}, MaxFragments=2, MaxWords=22, MinWords=8, FragmentDelimiter=" … "',
+                    f'{common}, MaxFragments=1, MaxWords=20, MinWords=8',
+                    text,
+                    *ids,
+                ],
+            )
+        else:
+            cursor.execute(
+                f"SELECT rowid, title, highlight({TABLE}, 0, %s, %s), "
+                f"snippet({TABLE}, 1, %s, %s, '…', 28), snippet({TABLE}, 2, %s, %s, '…', 20) "
+                f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
+                [START, STOP, START, STOP, START, STOP, query.fts5(), *ids],
+            )
+        rows = cursor.fetchall()
+    return {
+        pk: Hit(title=_markup(marked) if _unmarked(marked) == title else None,
+                body=_markup(body), notes=_markup(notes))
+        for pk, title, marked, body, notes in rows
+    }
+
+
+def _unmarked(text: str | None) -> str:
+    return (text or "").replace(START, "").replace(STOP, "")
+
+
+# --- keeping the documents current ----------------------------------------------------------
+
+
+def _document_select(connection, where: str) -> str:
+    """SELECT (id, title, body, notes) for the stories matching where (over alias a)."""
+    if _is_postgres(connection):
+        concat = "string_agg(x.body, %s ORDER BY x.o1, x.o2)"
+    else:
+        concat = "group_concat(x.body, %s)"
+    notes = (
+        f"(SELECT {concat} FROM ("
+        "SELECT n.body AS body, n.id AS o1, 0 AS o2 FROM reviews_annotation n "
+        "WHERE n.article_id = a.id "
+        "UNION ALL SELECT r.body, r.annotation_id, r.id FROM reviews_reply r "
+        "JOIN reviews_annotation n2 ON n2.id = r.annotation_id WHERE n2.article_id = a.id"
+        ") x)"
+    )
+
+    def clean(expr):
+        return f"replace(replace(substr(coalesce({expr}, ''), 1, {MAX_FIELD_CHARS}), %s, ''), %s, '')"
+
+    return (
+        f"SELECT a.id, {clean('a.title')}, {clean('rv.text')}, {clean(notes)} "
+        "FROM reviews_article a LEFT JOIN reviews_revision rv ON rv.id = a.current_revision_id "
+        f"WHERE {where}"
+    )
+
+
+def _reindex(connection, where: str, params: list) -> None:
+    """Replace the documents of the stories whose id matches where ("{col} IN (…)")."""
+    key = "article_id" if _is_postgres(connection) else "rowid"
+    select = _document_select(connection, where.format(col="a.id"))
+    sentinels = [START, STOP]
+    with connection.cursor() as cursor:
+        # Rows of stories that no longer exist go too.
+        cursor.execute(f"DELETE FROM {TABLE} WHERE {where.format(col=key)}", params)
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({key}, title, body, notes) {select}",
+            [*sentinels, *sentinels, NOTE_SEPARATOR, *sentinels, *params],
+        )
+
+
+def reindex(article_ids, connection=None) -> None:
+    """Rewrite the search documents of these stories from their current state."""
+    ids = sorted({int(i) for i in article_ids if i is not None})
+    connection = connection or default_connection
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        _reindex(connection, "{col} IN (" + ", ".join(["%s"] * len(part)) + ")", part)
+
+
+def reindex_range(first_id: int, last_id: int, connection=None) -> None:
+    """Rewrite the documents of the stories with first_id <= id <= last_id (bulk loads)."""
+    _reindex(connection or default_connection, "{col} BETWEEN %s AND %s", [first_id, last_id])
+
+
+def reindex_all(connection=None, batch: int = 5000) -> int:
+    """Rebuild every document (migration backfill, repairs). Returns the number of stories."""
+    connection = connection or default_connection
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE}")
+        cursor.execute("SELECT min(id), max(id), count(*) FROM reviews_article")
+        low, high, count = cursor.fetchone()
+    if count:
+        for start in range(low, high + 1, batch):
+            reindex_range(start, start + batch - 1, connection)
+    return count
+
+
+# Signals: every ORM save of a story's title or current revision, and of a note or reply.
+# bulk_create and queryset.update() send none; their callers reindex themselves.
+
+
+@receiver(post_save, sender=Article, dispatch_uid="search-article-saved")
+def _article_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
+    if raw:
+        return
+    if created or update_fields is None or {"title", "current_revision"} & set(update_fields):
+        reindex([instance.pk])
+
+
+@receiver(post_delete, sender=Article, dispatch_uid="search-article-deleted")
+def _article_deleted(sender, instance, **kwargs):
+    key = "article_id" if _is_postgres() else "rowid"
+    with default_connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE {key} = %s", [instance.pk])
+
+
+@receiver(post_save, sender=Annotation, dispatch_uid="search-annotation-saved")
+def _annotation_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
+    if not raw and (created or update_fields is None or "body" in update_fields):
+        reindex([instance.article_id])
+
+
+@receiver(post_save, sender=Reply, dispatch_uid="search-reply-saved")
+def _reply_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
+    if not raw and (created or update_fields is None or "body" in update_fields):
+        reindex([instance.annotation.article_id])
+
+
+@receiver(post_delete, sender=Annotation, dispatch_uid="search-annotation-deleted")
+@receiver(post_delete, sender=Reply, dispatch_uid="search-reply-deleted")
+def _note_deleted(sender, instance, **kwargs):
+    article_id = instance.article_id if sender is Annotation else (
+        Annotation.objects.filter(pk=instance.annotation_id).values_list("article_id", flat=True).first()
+    )
+    if article_id is not None:
+        reindex([article_id])
