@@ -103,7 +103,15 @@ def paragraphs(text: str, spans: Iterable[Span]) -> list[Paragraph]:
     """The whole body as paragraphs of highlight segments."""
     spans = sorted(spans, key=lambda s: s.start)
     result = []
+    # One sweep: paragraphs come in order, so a span that ends before one paragraph starts
+    # ends before every later one too. (Filtering every span for every paragraph was the
+    # slowest part of a long, busy story.)
+    here: list[Span] = []  # spans starting before this paragraph's end, in start order
+    i = 0
     for p_start, p_end in paragraph_bounds(text):
-        here = [s for s in spans if s.end > p_start and s.start < p_end]
+        while i < len(spans) and spans[i].start < p_end:
+            here.append(spans[i])
+            i += 1
+        here = [s for s in here if s.end > p_start]
         result.append(Paragraph(p_start, p_end, segments(text, p_start, p_end, here)))
     return result

@@ -1,10 +1,10 @@
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from .. import highlighting, importers, language, permissions, services, workflow
+from .. import importers, language, markup, permissions, services, workflow
 from ..forms import (
     AnnotationForm,
     ArticleEditForm,
@@ -13,104 +13,125 @@ from ..forms import (
     TransitionForm,
     UploadArticleForm,
 )
-from ..models import Flag, Reply
+from ..models import Annotation, Flag, Reply
 from .access import article_for
 from .queue import EXPORT_FORMATS
 
-
-def _display_paragraphs(text, annotations, flags):
-    """Paragraphs of segments; each highlighted segment names its notes and flags.
-
-    Notes come innermost first (a click on an overlap means the smallest passage).
-    """
-    notes = {("a", a.pk): a for a in annotations}
-    marks = {("f", f.pk): f for f in flags}
-    spans = [highlighting.Span(a.start, a.end, key) for key, a in notes.items()]
-    spans += [highlighting.Span(f.start, f.end, key) for key, f in marks.items()]
-    paragraphs = []
-    for para in highlighting.paragraphs(text, spans):
-        segs = []
-        for seg in para.segments:
-            if not seg.keys:
-                segs.append({"text": seg.text})
-                continue
-            ann = [notes[k] for k in seg.keys if k[0] == "a"]
-            flg = [marks[k] for k in seg.keys if k[0] == "f"]
-            worst = max(flg, key=lambda f: language.severity_rank(f.severity)) if flg else None
-            segs.append(
-                {
-                    "text": seg.text,
-                    "ids": " ".join(str(a.pk) for a in ann),
-                    "flag_ids": " ".join(str(f.pk) for f in flg),
-                    "category": ann[0].category if ann else "",
-                    "depth": min(len(ann), 3),
-                    "unconfirmed": any(a.needs_confirmation for a in ann),
-                    "flag_class": (
-                        "flag-attributed" if worst and worst.attributed
-                        else f"flag-{worst.severity}" if worst else ""
-                    ),
-                }
-            )
-        paragraphs.append({"start": para.start, "end": para.end, "segments": segs})
-    return paragraphs
+User = get_user_model()
 
 
-def _flag_groups(flags):
+def _flag_groups(flags, cards):
     """Open flags in the paper's voice, grouped by category in lexicon order."""
     groups = []
     for key, label in language.CATEGORIES.items():
         members = [f for f in flags if f.category == key]
         if members:
-            groups.append({"key": key, "label": label, "flags": members})
+            groups.append(
+                {"key": key, "label": label, "flags": members, "cards": cards.flag_cards(members)}
+            )
     return groups
+
+
+def _notes_and_flags(article, revision):
+    """Every note (with its replies), the flags on the current revision, and everyone they
+    name by id, in four queries whatever their number.
+
+    Plain records (markup.Note, markup.FlagRecord) read with values_list(), and people by
+    id rather than joined onto every row: a busy story has hundreds of rows, and model
+    instances cost several objects each to build and then to garbage-collect.
+    """
+    replies = {}
+    for annotation_id, *reply in (
+        Reply.objects.filter(annotation__article=article)
+        .values_list("annotation_id", "author_id", "body", "created_at")
+    ):
+        replies.setdefault(annotation_id, []).append(tuple(reply))
+    ids = {None}
+    annotations = []
+    for row in (
+        Annotation.objects.filter(article=article)
+        .values_list(*markup.Note.FIELDS)
+    ):
+        note = markup.Note(*row)
+        note.replies = replies.get(note.pk, ())
+        ids.add(note.author_id)
+        ids.add(note.resolved_by_id)
+        annotations.append(note)
+    ids.update(r[0] for thread in replies.values() for r in thread)
+    flags = [
+        markup.FlagRecord(*row)
+        for row in Flag.objects.filter(article=article, revision=revision, orphaned=False)
+        .values_list(*markup.FlagRecord.FIELDS)
+    ]
+    ids.update(f.decided_by_id for f in flags)
+    ids.discard(None)
+    people = User.objects.only("username", "first_name", "last_name").in_bulk(ids)
+    return annotations, flags, people
 
 
 def workspace_context(request, article, *, annotation_form=None):
     """Everything the text and the side panel need, in a fixed number of queries."""
     user = request.user
     revision = article.current_revision
-    annotations = list(
-        article.annotations.select_related("author", "resolved_by", "revision")
-        .defer("revision__text")
-        .prefetch_related(Prefetch("replies", queryset=Reply.objects.select_related("author")))
-    )
+    annotations, flags, people = _notes_and_flags(article, revision)
+    # What this user may do to a note depends only on the user, the story and the note's
+    # author, so ask permissions.py once per author rather than three times per note.
+    may = {}
     for a in annotations:
-        a.article = article
-        a.may_resolve = permissions.can_resolve(user, a)
-        a.may_reply = permissions.can_reply(user, a)
-        a.may_reattach = permissions.can_reattach(user, a)
+        if a.author_id not in may:
+            note = Annotation(pk=a.pk, article=article, author_id=a.author_id)
+            may[a.author_id] = (
+                permissions.can_resolve(user, note),
+                permissions.can_reply(user, note),
+                permissions.can_reattach(user, note),
+            )
+        a.may_resolve, a.may_reply, a.may_reattach = may[a.author_id]
     anchored = [a for a in annotations if not a.orphaned and a.revision_id == revision.pk]
     open_annotations = [a for a in anchored if a.is_open]
 
-    flags = list(
-        article.flags.filter(revision=revision, orphaned=False).select_related("decided_by")
-    )
     may_act = permissions.can_edit_article(user, article)
     may_dismiss = permissions.is_editor(user) and article.status != workflow.ARCHIVED
     for f in flags:
-        f.article = article
         f.may_act, f.may_dismiss = may_act, may_dismiss
     open_flags = [f for f in flags if f.is_open]
     voice_flags = [f for f in open_flags if not f.attributed]
+    quoted_flags = [f for f in open_flags if f.attributed]
+    dismissed_flags = [f for f in flags if f.state == Flag.DISMISSED]
+    resolved_annotations = [a for a in anchored if not a.is_open]
+    orphaned_annotations = [a for a in annotations if a.orphaned]
+    can_annotate = permissions.can_annotate(user, article)
+    reply_form = ReplyForm()
+    selection_fields = sorted(SelectionForm.SELECTION_FIELDS)
+    # The text and the cards are built in Python (reviews/markup.py), not by template
+    # partials: hundreds of cards through the template engine cost hundreds of milliseconds.
+    cards = markup.CardRenderer(
+        request, article, people, can_annotate=can_annotate, selection_fields=selection_fields,
+        reply_max_length=reply_form.fields["body"].max_length,
+    )
     return {
         "article": article,
         "revision": revision,
-        "paragraphs": _display_paragraphs(revision.text, open_annotations, open_flags),
+        "story_body": markup.story_body(revision.text, open_annotations, open_flags),
         "open_annotations": open_annotations,
-        "resolved_annotations": [a for a in anchored if not a.is_open],
-        "orphaned_annotations": [a for a in annotations if a.orphaned],
-        "flag_groups": _flag_groups(voice_flags),
+        "open_annotation_cards": cards.annotation_cards(open_annotations),
+        "resolved_annotations": resolved_annotations,
+        "resolved_annotation_cards": cards.annotation_cards(resolved_annotations),
+        "orphaned_annotations": orphaned_annotations,
+        "orphaned_annotation_cards": cards.annotation_cards(orphaned_annotations),
+        "flag_groups": _flag_groups(voice_flags, cards),
         "flag_count": len(voice_flags),
         "high_flag_count": sum(1 for f in voice_flags if f.severity == "high"),
-        "quoted_flags": [f for f in open_flags if f.attributed],
-        "dismissed_flags": [f for f in flags if f.state == Flag.DISMISSED],
-        "can_annotate": permissions.can_annotate(user, article),
+        "quoted_flags": quoted_flags,
+        "quoted_flag_cards": cards.flag_cards(quoted_flags),
+        "dismissed_flags": dismissed_flags,
+        "dismissed_flag_cards": cards.flag_cards(dismissed_flags),
+        "can_annotate": can_annotate,
         "can_flag": may_dismiss,
         "flag_categories": list(language.CATEGORIES.items()),
         "annotation_form": annotation_form
         or AnnotationForm(user=user, initial={"revision": revision.pk}),
-        "reply_form": ReplyForm(),
-        "selection_fields": sorted(SelectionForm.SELECTION_FIELDS),
+        "reply_form": reply_form,
+        "selection_fields": selection_fields,
     }
 
 

@@ -1,0 +1,134 @@
+"""The story page's text and cards (built in reviews/markup.py): what they show, what they
+escape, and who gets which buttons."""
+
+import html
+import re
+from datetime import UTC, datetime
+
+from django.utils import timezone as dj_timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviews import highlighting, services
+from reviews.highlighting import Span
+from reviews.models import Annotation, Flag, Reply
+
+from .conftest import selection
+
+HOSTILE = '<script>alert("x")</script> & \'quoted\' "double"'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "c d", "\n\n", "e\n", " \n \n"]), max_size=12).map("".join),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=12),
+)
+def test_paragraphs_match_cutting_each_paragraph_with_every_span(text, pairs):
+    spans = [Span(s, e, i) for i, (s, e) in enumerate(pairs)]
+    expected = [
+        [(seg.text, seg.keys) for seg in highlighting.segments(text, s, e, spans)]
+        for s, e in highlighting.paragraph_bounds(text)
+    ]
+    paras = highlighting.paragraphs(text, spans)
+    got = [[(seg.text, seg.keys) for seg in p.segments] for p in paras]
+    assert got == expected
+
+
+def _page(client, article):
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _card(page, kind, pk):
+    """The markup of one card: from its id to the next card (or the end of the page)."""
+    start = page.index(f'id="{kind}-{pk}"')
+    end = page.find('<li class="card', start)
+    return page[start : end if end > 0 else len(page)]
+
+
+def test_story_text_is_the_revision_text_paragraph_by_paragraph(client, editor, make_article):
+    text = f"Opening words {HOSTILE}.\n\nCafé owners 😀 slammed the plan.\n\nLast one."
+    article = make_article(text=text)
+    services.add_annotation(article, editor, category="style", body="Hm.",
+                            **selection(article, "owners 😀 slammed"))
+    client.force_login(editor)
+    page = _page(client, article)
+    body = page[page.index('id="article-text"') : page.index("</article>")]
+    paragraphs = re.findall(r'<p data-start="(\d+)">(.*?)</p>', body, re.S)
+    revision = article.current_revision.text
+    assert [
+        (int(start), html.unescape(re.sub(r"<[^>]+>", "", inner))) for start, inner in paragraphs
+    ] == [(s, revision[s:e]) for s, e in highlighting.paragraph_bounds(revision)]
+    assert "<script>" not in body
+    mark = r'<mark class="hl hl-style hl-depth-1 flag-\w+" data-ann="\d+" data-flag="\d+">'
+    assert re.search(mark, body)  # the note and the scanner's flag on "slammed" share a mark
+
+
+def test_cards_escape_everything_people_typed(client, editor, writer, make_article):
+    writer.first_name = "<b>Wri"
+    writer.save()
+    article = make_article(text="The regime slammed critics on Tuesday.")
+    note = services.add_annotation(article, writer, category="comment",
+                                   body=HOSTILE + "\nsecond line",
+                                   **selection(article, "critics"))
+    Reply.objects.create(annotation=note, author=editor, body="Reply " + HOSTILE)
+    flag = Flag.objects.filter(article=article).first()
+    flag.rationale, flag.suggestions = "Why " + HOSTILE, ['say "x"', "<i>"]
+    flag.save()
+    client.force_login(editor)
+    page = _page(client, article)
+    card = _card(page, "ann", note.pk)
+    assert "<script>" not in page and "<b>Wri" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quoted&#x27;" in card
+    assert "&quot;double&quot;<br>second line" in card  # line breaks kept, as <br>
+    assert '<span class="who">&lt;b&gt;Wri</span>' in card
+    flag_card = _card(page, "flag", flag.pk)
+    assert 'value="say &quot;x&quot;"' in flag_card and ">&lt;i&gt;</button>" in flag_card
+
+
+def test_dates_are_shown_in_the_current_time_zone(client, editor, article, settings):
+    settings.TIME_ZONE = "Europe/London"
+    note = services.add_annotation(article, editor, category="comment", body="Dated.",
+                                   **selection(article, "bus lane"))
+    when = datetime(2024, 7, 1, 22, 30, 15, tzinfo=UTC)
+    Annotation.objects.filter(pk=note.pk).update(created_at=when)
+    client.force_login(editor)
+    with dj_timezone.override("Europe/London"):
+        card = _card(_page(client, article), "ann", note.pk)
+    assert '<time datetime="2024-07-01T23:30:15+01:00">1 Jul, 23:30</time>' in card
+
+
+def test_each_person_gets_the_buttons_their_role_allows(
+    client, writer, other_writer, editor, make_article
+):
+    article = make_article(by=other_writer)  # not the writer's story
+    own = services.add_annotation(article, writer, category="comment", body="Mine.",
+                                  **selection(article, "bus lane"))
+    theirs = services.add_annotation(article, editor, category="fact_check", body="Editor's.",
+                                     **selection(article, "Shop owners"))
+    Annotation.objects.filter(pk=theirs.pk).update(anchor_confidence=0.5)  # to confirm
+
+    client.force_login(writer)
+    page = _page(client, article)
+    mine, editors = _card(page, "ann", own.pk), _card(page, "ann", theirs.pk)
+    assert f"/annotations/{own.pk}/resolve/" in mine  # their own note
+    assert "/resolve/" not in editors and "Move to selected text" not in editors
+    assert 'class="reply-form"' in mine and 'class="reply-form"' in editors
+    assert "dismiss-form" not in page  # dismissing is for editors
+
+    client.force_login(editor)
+    page = _page(client, article)
+    editors = _card(page, "ann", theirs.pk)
+    assert "Confirm position" in editors and "Move to selected text" in editors
+    assert f"/annotations/{theirs.pk}/resolve/" in editors
+    assert "dismiss-form" in page
+
+
+def test_a_story_without_notes_or_flags_says_so(client, editor, make_article):
+    article = make_article(text="The council met on Tuesday.")
+    client.force_login(editor)
+    page = _page(client, article)
+    assert '<li class="empty">No open notes on this story.</li>' in page
+    assert '<p class="empty">No loaded language found in the paper’s own voice.</p>' in page
+    assert '<li class="card' not in page
