@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench lint chromium clean
+.PHONY: install run serve test bench lint chromium clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -24,6 +24,10 @@ run: install
 	$(PY) manage.py seed_demo
 	@echo "Serving Newsroom Review at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production settings: gunicorn plus one background worker (scripts/serve.sh; README, Production).
+serve: install
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

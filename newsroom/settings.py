@@ -172,7 +172,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here and WhiteNoise serves from here (the load benchmark uses a temporary one).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # WhiteNoise serves static files in every environment. Production (after collectstatic)
 # serves hashed, gzip- and brotli-compressed copies with far-future cache headers.
 if not PRODUCTION:
@@ -261,6 +262,18 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", True)
     if _env_bool("BEHIND_HTTPS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# INSECURE_LOCAL_HTTP=1: production settings over plain HTTP on this machine only (a try-out
+# with `make serve`, the load benchmark): cookies without Secure, no redirect to HTTPS, no HSTS.
+# Refused unless every allowed host is a loopback name, so it cannot open a public site to HTTP.
+INSECURE_LOCAL_HTTP = PRODUCTION and _env_bool("INSECURE_LOCAL_HTTP", False)
+if INSECURE_LOCAL_HTTP:
+    if not set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "[::1]", "::1"}:
+        raise ImproperlyConfigured(
+            "INSECURE_LOCAL_HTTP is only for this machine: ALLOWED_HOSTS may then list only "
+            "127.0.0.1, localhost and [::1]."
+        )
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = False
+    SECURE_HSTS_SECONDS = 0
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -93,6 +93,8 @@ def routes(w):
         "reviews:team_active": ("post", [w["writer"].pk], {"active": "1"}, admins_post),
         "reviews:team_unlock": ("post", [w["writer"].pk], {}, admins_post),
         "reviews:audit": ("get", [], None, admins_only),
+        # The minimal view (the benchmark baseline) is behind the login like everything else.
+        "reviews:health": ("get", [], None, everyone),
         "reviews:lexicon": ("get", [], None, admins_only),
         "reviews:lexicon_add": ("get", [], None, admins_only),
         "reviews:lexicon_export": ("get", [], None, admins_only),
@@ -121,7 +123,7 @@ ROUTE_NAMES = [
     "reviews:flag_dismiss", "reviews:flag_reopen", "reviews:flag_discuss", "reviews:article_export",
     "reviews:bulk_export", "reviews:jobs", "reviews:job", "reviews:job_retry", "reviews:job_download",
     "reviews:article_transition", "reviews:team", "reviews:team_role", "reviews:team_active",
-    "reviews:team_unlock", "reviews:audit", "reviews:lexicon", "reviews:lexicon_add",
+    "reviews:team_unlock", "reviews:audit", "reviews:health", "reviews:lexicon", "reviews:lexicon_add",
     "reviews:lexicon_export", "reviews:lexicon_import", "reviews:lexicon_edit",
     "reviews:lexicon_toggle", "login", "logout", "password_change", "password_change_done",
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
