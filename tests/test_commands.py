@@ -157,3 +157,54 @@ def test_import_annotations_rejects_non_annotation_json(db, tmp_path):
     with pytest.raises(CommandError):
         run("import_annotations", str(article.pk), str(path))
     assert Annotation.objects.count() == before
+
+
+def test_generate_data_makes_consistent_stories_notes_flags_and_editors(db):
+    from reviews import language, services
+    from reviews.models import Flag, Reply
+
+    out = run("generate_data", "--stories", "12", "--words", "300", "--annotations", "4",
+              "--replies", "3", "--flags", "2", "--editors", "3", "--password", "pw-gen-1",
+              "--seed", "5", "--batch", "5", "--prefix", "t-")
+    first = int(re.search(r"\d+", out).group())
+    articles = list(Article.objects.select_related("current_revision").order_by("pk"))
+    assert len(articles) == 12 and articles[0].pk == first
+    assert Annotation.objects.count() == 48 and Reply.objects.count() == 36
+    assert Flag.objects.count() == 24
+    assert len({a.status for a in articles}) >= 3
+    lexicon = services.current_lexicon()
+    for article in articles:
+        text = article.current_revision.text
+        assert 300 <= len(text.split()) < 400
+        notes = list(article.annotations.all())
+        assert len(notes) == 4 and sum(n.replies.count() for n in notes) == 3
+        for item in [*notes, *article.flags.all()]:
+            assert item.revision_id == article.current_revision_id
+            assert text[item.start : item.end] == item.exact
+            assert text[max(0, item.start - 32) : item.start] == item.prefix
+            assert text[item.end : item.end + 32] == item.suffix
+        # The flags are the scanner's own findings: exactly what a rescan would produce.
+        found = {(h.start, h.end, h.term.key, h.severity) for h in language.scan(text, lexicon)}
+        flags = {(f.start, f.end, f.term_id, f.severity) for f in article.flags.all()}
+        assert found == flags
+        assert services.scan_revision(article, article.current_revision) == {
+            "added": 0, "updated": 0, "removed": 0,
+        }
+    editors = get_user_model().objects.filter(username__startswith="t-editor-")
+    assert sorted(e.username for e in editors) == ["t-editor-1", "t-editor-2", "t-editor-3"]
+    assert all(e.check_password("pw-gen-1") and e.groups.filter(name="Editor").exists()
+               for e in editors)
+
+
+def test_generate_data_is_deterministic_and_searchable(db, client):
+    run("generate_data", "--stories", "3", "--words", "120", "--seed", "9", "--prefix", "a-")
+    run("generate_data", "--stories", "3", "--words", "120", "--seed", "9", "--prefix", "b-")
+    texts = [a.current_revision.text for a in Article.objects.order_by("pk")]
+    assert texts[:3] == texts[3:]
+    note = Annotation.objects.order_by("pk").first()
+    stopwords = {"against", "between", "because", "through", "further", "before", "during"}
+    word = max((w for w in re.findall(r"[A-Za-z]{6,}", note.body) if w.lower() not in stopwords),
+               key=len)
+    client.force_login(get_user_model().objects.get(username="a-editor-1"))
+    html = client.get("/", {"q": word, "status": "all"}).content.decode()
+    assert f"<mark>{word}</mark>" in html or f"<mark>{word.lower()}</mark>" in html

@@ -1,13 +1,11 @@
 """`make bench`: print figures for the hot paths. Not collected by pytest; asserts nothing.
 
-Runs against a throwaway SQLite database in a temporary directory, never the dev database.
+The story review page has its own benchmark, tests/bench/review_page.py (SQLite and PostgreSQL).
 """
 
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -61,60 +59,6 @@ def bench_highlighting():
     print(f"highlighting: 10,000-word text, 500 overlapping spans -> segments: median {med:.1f} ms, p95 {p95:.1f} ms")
 
 
-def bench_review_page():
-    tmp = tempfile.mkdtemp(prefix="newsroom-bench-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-    os.environ["DEBUG"] = "1"
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth.models import Group, User
-    from django.core.management import call_command
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections, connection
-    from django.test import Client
-
-    # Keep one connection across requests (as CONN_MAX_AGE does in production), so the
-    # query count below sees every query.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    from reviews import services
-    from reviews.models import Annotation, Reply
-
-    editor = User.objects.create_user("bench-editor", password="x")
-    editor.groups.add(Group.objects.get(name="Editor"))
-    text = article_text(10_000)
-    article = services.create_article(editor, title="Bench story", text=text)
-    rev = article.current_revision
-    anns = []
-    for s, e in spans_for(text, 500):
-        anns.append(Annotation(article=article, revision=rev, start=s, end=e, exact=text[s:e],
-                               prefix=text[max(0, s - 32):s], suffix=text[e:e + 32],
-                               body="Check this passage.", author=editor))
-    anns = Annotation.objects.bulk_create(anns)
-    Reply.objects.bulk_create(Reply(annotation=a, author=editor, body="Agreed.") for a in anns[::2])
-
-    client = Client()
-    client.force_login(editor)
-    url = article.get_absolute_url()
-    client.get(url)
-    queries = []
-
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        assert client.get(url).status_code == 200
-    med, p95 = timed(lambda: client.get(url), 20)
-    print(f"review page (SQLite): 10,000 words, 500 annotations, 250 replies: "
-          f"median {med:.1f} ms, p95 {p95:.1f} ms, {len(queries)} SQL queries")
-
-
 if __name__ == "__main__":
     # The other benchmark modules sit beside this file.
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,4 +71,3 @@ if __name__ == "__main__":
     bench_language()
     bench_docx()
     bench_highlighting()
-    bench_review_page()
