@@ -48,8 +48,9 @@ bench: install
 	$(PY) tests/bench/review_page.py
 	scripts/with_postgres.sh $(PY) tests/bench/review_page.py
 	scripts/with_postgres.sh $(PY) tests/bench/search.py
-	@# 50 simulated editors against gunicorn on 127.0.0.1 for at most 60 s.
+	@# 50 simulated editors against gunicorn on 127.0.0.1 for at most 60 s, on SQLite and on PostgreSQL.
 	$(PY) tests/bench/load.py
+	scripts/with_postgres.sh $(PY) tests/bench/load.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection as default_connection
+from django.db import transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -352,10 +353,25 @@ def _document_select(connection, where: str) -> str:
 
 def _reindex(connection, where: str, params: list) -> None:
     """Replace the documents of the stories whose id matches where ("{col} IN (…)")."""
-    key = "article_id" if _is_postgres(connection) else "rowid"
+    postgres = _is_postgres(connection)
+    key = "article_id" if postgres else "rowid"
     select = _document_select(connection, where.format(col="a.id"))
     sentinels = [START, STOP]
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if postgres:
+            # Two requests writing notes on one story at once would otherwise both delete
+            # its old document and both insert a new one: the second insert breaks the
+            # primary key, or (if it came first) the document misses the other's note.
+            # Locking the story rows (in id order, so two reindexes cannot deadlock) makes
+            # the second wait for the first to commit; its statements then see that note.
+            # NO KEY UPDATE, not UPDATE: a request that added a note already holds KEY SHARE
+            # on the story (the foreign key check), and two such requests each asking for
+            # FOR UPDATE would deadlock. (SQLite already lets one writer at a time in.)
+            cursor.execute(
+                f"SELECT id FROM reviews_article a WHERE {where.format(col='a.id')} "
+                "ORDER BY id FOR NO KEY UPDATE",
+                params,
+            )
         # Rows of stories that no longer exist go too.
         cursor.execute(f"DELETE FROM {TABLE} WHERE {where.format(col=key)}", params)
         cursor.execute(

@@ -258,3 +258,49 @@ def test_an_older_phrase_match_is_found_behind_newer_stories_with_its_words(
         make_article(title=f"New {i}", text="A lane for the bus, and another lane, and a bus.")
     assert _results(as_editor, q='"bus lane"') == ["Old"]
     assert sorted(_results(as_editor, q="bus lane")) == ["New 1", "New 2", "New 3"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_notes_written_at_once_on_one_story_both_reach_its_search_document(
+    make_article, editor, writer
+):
+    """Two requests each add a note to the same story while the other is still open: the
+    second one's reindex waits for the first to commit instead of breaking the search
+    table's key (PostgreSQL; SQLite lets one writer in at a time anyway)."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only (SQLite serialises writers)")
+    article = make_article(title="Harbour", text="The harbour wall was repaired.")
+    first_written, errors = threading.Event(), []
+
+    def write(user, body, before=None, hold=0.0):
+        try:
+            if before:
+                before.wait(10)
+            with transaction.atomic():
+                services.add_annotation(
+                    article, user, **selection(article, "harbour wall"), category="comment", body=body
+                )
+                first_written.set()
+                threading.Event().wait(hold)  # still open while the other one writes
+        except Exception as exc:  # noqa: BLE001  the test reports it below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=write, args=(editor, "Check the quayside figures.", None, 0.5)),
+        threading.Thread(target=write, args=(writer, "Ask the lighthouse keeper.", first_written)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert Annotation.objects.filter(article=article).count() == 2
+    everyone = Article.objects.all()
+    assert search.ranked_ids(everyone, search.parse("quayside")) == [article.pk]
+    assert search.ranked_ids(everyone, search.parse("lighthouse")) == [article.pk]

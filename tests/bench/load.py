@@ -115,6 +115,8 @@ def server_env(tmp: Path, database_url: str, password: str) -> dict:
             "BENCH_PASSWORD": password,
             "BENCH_PREFIX": PREFIX,
             "BENCH_EDITORS": str(EDITORS),
+            # As the README advises for PostgreSQL: keep connections (SQLite opens a file).
+            "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
         }
     )
     return env
@@ -350,7 +352,8 @@ def main() -> None:
         print(f"  server: gunicorn {cfg.get('workers')} workers x {cfg.get('threads')} threads "
               f"({cfg.get('worker_class')}), DJANGO_ENV=production, INSECURE_LOCAL_HTTP=1 (plain "
               f"http on loopback), REVIEWS_RATE_LIMIT_LOGINS=0 for this run (all {EDITORS} editors "
-              "log in from 127.0.0.1); write limit 120/min per editor and axes stay on")
+              f"log in from 127.0.0.1); write limit 120/min per editor and axes stay on; "
+              f"CONN_MAX_AGE={env['CONN_MAX_AGE']}")
 
         print(f"\n{EDITORS} editors reading, annotating and replying ({LOAD_SECONDS} s of load, "
               f"{SPAWN_RATE} new editors a second, 1-3 s think time, then up to {STOP_SECONDS} s "
