@@ -6,7 +6,8 @@ One search document per story lives in the table ``reviews_search`` (created by 
 - PostgreSQL: a plain table (article_id, title, body, notes) plus a stored generated
   ``document`` tsvector (title weight A, body B, notes C) with a GIN index. The database
   recomputes the vector whenever a row is written, so it can never drift from the text.
-  Ranking is ``ts_rank_cd``; snippets come from ``ts_headline``; the query goes through
+  Its configuration, ``newsroom_english`` (migration 0009), stems English and ignores
+  accents (``unaccent``), as the SQLite table does. Ranking is ``ts_rank_cd``; snippets come from ``ts_headline``; the query goes through
   ``websearch_to_tsquery``, which never raises on user input.
 - SQLite: an FTS5 virtual table (rowid = article id, porter stemming like PostgreSQL's
   English configuration). Ranking is ``bm25()`` (title weighted highest); snippets come
@@ -42,7 +43,7 @@ from django.utils.safestring import SafeString, mark_safe
 from .models import Annotation, Article, Reply
 
 TABLE = "reviews_search"
-CONFIG = "english"  # PostgreSQL text search configuration
+CONFIG = "newsroom_english"  # PostgreSQL text search configuration (migration 0009: English, accents ignored)
 START, STOP = "\x02", "\x03"  # marks around matched words, from the database to _markup
 MAX_FIELD_CHARS = 100_000  # words beyond this in a story's text (or its notes) are not indexed
 MAX_QUERY_CHARS = 200

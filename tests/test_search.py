@@ -304,3 +304,15 @@ def test_two_notes_written_at_once_on_one_story_both_reach_its_search_document(
     everyone = Article.objects.all()
     assert search.ranked_ids(everyone, search.parse("quayside")) == [article.pk]
     assert search.ranked_ids(everyone, search.parse("lighthouse")) == [article.pk]
+
+
+def test_accents_do_not_matter_either_way(as_editor, make_article):
+    """Editors type names without their accents (and sometimes with): both find the story,
+    on PostgreSQL (unaccent in the text search configuration) as on SQLite (FTS5)."""
+    make_article(title="Pension fund", text="José Müller, the fund's treasurer, resigned.")
+    make_article(title="Weather", text="Rain all week.")
+    assert _results(as_editor, q="jose muller") == ["Pension fund"]
+    assert _results(as_editor, q="José") == ["Pension fund"]
+    assert _results(as_editor, q='"jose müller"') == ["Pension fund"]
+    html = _html(as_editor, q="muller")
+    assert "<mark>Müller</mark>" in html  # the story's own spelling, marked
