@@ -235,6 +235,16 @@ class Served:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for(self, text: str, seconds: float = 10) -> bool:
+        """Whether text shows up in the output within seconds (gunicorn logs a request
+        after it has sent the response, so a line may trail the response by a moment)."""
+        deadline = time.monotonic() + seconds
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def pid(self, label: str) -> int:
         return int(re.search(rf"{label}.*? pid (\d+)", self.output()).group(1))
 
@@ -323,7 +333,7 @@ def test_serve_logs_in_over_plain_http_on_loopback(served):
     assert not any(c.secure for c in jar)
     with _fetch(f"{served.url}/health/", opener=opener) as r:
         assert r.status == 200 and r.read() == b"ok\n"
-    assert '"GET /health/ HTTP/1.1" 200' in served.output()  # the access log, on stdout
+    assert served.wait_for('"GET /health/ HTTP/1.1" 200'), served.output()  # the access log, on stdout
 
 
 def test_serve_stops_gunicorn_and_the_worker_together(served):
@@ -334,4 +344,4 @@ def test_serve_stops_gunicorn_and_the_worker_together(served):
     while (_alive(web) or _alive(worker)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(web) and not _alive(worker)
-    assert "Shutting down: Master" in served.output()
+    assert served.wait_for("Shutting down: Master"), served.output()
