@@ -44,8 +44,30 @@ def test_possessives_plurals_and_curly_apostrophes(lexicon):
     assert [h[0] for h in hits] == ["regime’s", "regimes'", "regime's"]
 
 
-def test_hyphen_and_space_variants(lexicon):
-    assert [h[0] for h in found("the so-called plan and the so called deal", lexicon)] == ["so-called", "so called"]
+def test_a_hyphenated_term_needs_its_hyphen_or_the_words_closed_up(lexicon):
+    text = "the so-called plan, the so‑called deal, the so–called vote and the socalled pact"
+    assert [h[0] for h in found(text, lexicon)] == ["so-called", "so‑called", "so–called", "socalled"]
+    assert found("The village is so called because of its mill.", lexicon) == []
+
+
+def test_hyphenated_terms_leave_ordinary_english_alone():
+    terms = [Term(p, "puffery", "warn", "Puffery.") for p in
+             ("must-see", "first-rate", "would-be", "down-to-earth", "stitch-up", "next-level")]
+    lex = compile_lexicon(terms)
+    plain = ("You must see a GP. The first rate cut in years would be welcome. Back down to "
+             "earth, the nurse had to stitch up a cut and move to the next level of the tower.")
+    assert found(plain, lex) == []
+    loud = "A must-see show, first-rate food, a would-be king, a down-to-earth host, a stitch-up."
+    assert [h[0] for h in found(loud, lex)] == [
+        "must-see", "first-rate", "would-be", "down-to-earth", "stitch-up"
+    ]
+
+
+def test_a_spaced_term_also_matches_its_hyphenated_form():
+    lex = compile_lexicon([Term("cutting edge", "puffery", "warn", "Puffery.")])
+    assert [h[0] for h in found("a cutting-edge lab at the cutting edge", lex)] == [
+        "cutting-edge", "cutting edge"
+    ]
 
 
 def test_whole_words_only(lexicon):
@@ -88,6 +110,56 @@ def test_quote_spans_handle_curly_single_and_open_paragraphs():
     text = "He said ‘it’s over’ and left. \"First para\n\n\"Second para,\" she said. Voters’ rights."
     spans = [text[s:e] for s, e in quoted_spans(text)]
     assert spans == ["‘it’s over’", '"First para', '"Second para,"']
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        # a plural possessive inside a single-quoted quotation does not end it
+        ("‘The bosses’ greed is shameful and their tactics draconian,’ said Ms Reed.",
+         ["‘The bosses’ greed is shameful and their tactics draconian,’"]),
+        # straight single quotes: headline scare quotes and British copy
+        ("REGIME SLAMS 'TERRORIST' PROTESTERS", ["'TERRORIST'"]),
+        ("'These thugs will face justice,' the minister said.",
+         ["'These thugs will face justice,'"]),
+        # apostrophes are not quotations
+        ("It's the students' money, rock 'n' roll and the '90s, said the regime.", []),
+        ("The ‘90s were iconic. The workers’ union said ‘no’.", ["‘no’"]),
+        # an inch mark opens nothing
+        ('The 12" single with its iconic sleeve. "Great," he said.', ['"Great,"']),
+        # mixed marks close each other; a straight pair nests inside a curly quotation
+        ('“It was a disaster," he said. The regime fell.', ['“It was a disaster,"']),
+        ('“He called it "a disgrace" and left,” she said. The regime fell.',
+         ['“He called it "a disgrace" and left,”']),
+        # a curly single quotation left open runs to the end of its paragraph (wire style)
+        ("‘We will not be bullied by this regime.\n\nIt fell.", ["‘We will not be bullied by this regime."]),
+    ],
+)
+def test_quotation_marks_in_the_wild(text, quoted):
+    assert [text[s:e] for s, e in quoted_spans(text)] == quoted
+
+
+def test_suggestions_for_plurals_and_possessives_read_as_english():
+    lex = compile_lexicon([
+        Term("regime", "contentious_label", "warn", "Label.", ("authorities",)),
+        Term("thug", "contentious_label", "high", "Label.", ("attacker",)),
+    ])
+    hits = scan("The regimes fell; the regime's envoy; the thugs' lawyer; the thug's car.", lex)
+    assert [(h.text, h.suggestions) for h in hits] == [
+        ("regimes", ["authorities"]),
+        ("regime's", ["authorities'"]),
+        ("thugs'", ["attackers'"]),
+        ("thug's", ["attacker's"]),
+    ]
+
+
+def test_american_and_british_spellings_of_long_verbs_both_match():
+    lex = compile_lexicon([
+        Term("grovel", "loaded_verb", "warn", "Loaded."),
+        Term("skyrocket", "editorializing", "warn", "Hype."),
+    ])
+    text = "He groveled, she grovelled; prices skyrocketed and kept skyrocketing."
+    assert [h.text for h in scan(text, lex)] == ["groveled", "grovelled", "skyrocketed", "skyrocketing"]
 
 
 def test_plain_reporting_is_not_flagged():
@@ -202,3 +274,32 @@ def test_a_loaded_word_inside_a_name_is_only_info(lexicon):
     assert all(severity == "info" for _, _, severity, _ in hits)
     assert found("Flagrant violation, critics said.", lexicon)[0][2] == "warn"
     assert found("Some people say so.", lexicon)[0][2] == "warn"
+
+
+def test_title_case_headlines_are_the_papers_voice_not_names():
+    lexicon = load_default_lexicon()
+    hits = {h.text: h.severity for h in scan("Regime Slams Protesters Over Fuel Prices\n\nText.", lexicon)}
+    assert hits["Regime"] == "warn" and hits["Slams"] == "warn"
+    # a name in a sentence is still only info
+    assert {h.text: h.severity for h in scan("She joined Iconic Records Ltd in May.", lexicon)} == {
+        "Iconic": "info"
+    }
+
+
+def test_revised_default_lexicon_on_fresh_copy():
+    lexicon = load_default_lexicon()
+
+    def loud(text):
+        return [h.text for h in scan(text, lexicon) if h.severity in ("warn", "high")]
+
+    assert loud("The court heard he admitted stealing £40,000. She admits killing him.") == []
+    assert loud("Patients on a shorter regime of antibiotics recovered.") == []
+    assert loud("United conceded a penalty in the 89th minute.") == []
+    assert loud("The minister conceded a U-turn was inevitable.") == ["conceded"]
+    assert loud("Campaigners slammed the city over its parking plan.") == ["slammed"]
+    assert loud("Residents want some say in the plan.") == []
+    assert loud("Some say in private that the plan will fail.") == ["Some say"]
+    assert loud("Frankly, the plan is a mess. He stormed out of the meeting.") == ["Frankly", "stormed out"]
+    assert loud("A mouthwatering menu and a mouth-watering price.") == ["mouthwatering", "mouth-watering"]
+    assert loud("The so called experts met. The village is so called because of its mill.") == ["so called"]
+    assert loud("The boss was said to be leaving.") == ["was said to"]

@@ -29,17 +29,20 @@ STOP_WORDS = frozenset(
 )
 
 # Length-preserving folding, so offsets in the folded text are offsets in the original:
-# curly apostrophes become straight, hyphens and line breaks become spaces.
+# curly apostrophes become straight, every kind of hyphen (and the en dash, which also
+# joins words: "so–called") a plain hyphen, line breaks and tabs spaces. Hyphens stay
+# hyphens: "must-see" is puffery where "must see a GP" is not, so a hyphenated term needs
+# its hyphen (or the words closed up, "mouthwatering"); see variants().
 _FOLD = str.maketrans(
     {
         "\u2019": "'",
         "\u2018": "'",
         "\u02bc": "'",
         "\u2032": "'",
-        "-": " ",
-        "\u2010": " ",
-        "\u2011": " ",
-        "\u2012": " ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
         "\n": " ",
         "\t": " ",
         "\r": " ",
@@ -57,7 +60,20 @@ def fold(text: str) -> str:
 
 
 def fold_phrase(phrase: str) -> str:
-    return re.sub(r" +", " ", fold(phrase).strip())
+    return re.sub(r" *- *", "-", re.sub(r" +", " ", fold(phrase).strip()))
+
+
+def _split(phrase: str) -> tuple[list[str], list[str]]:
+    """A folded phrase's words and the separators between them (" " or "-")."""
+    parts = re.split(r"([ -])", phrase)
+    return parts[0::2], parts[1::2]
+
+
+def _join(words: list[str], separators: list[str]) -> str:
+    out = [words[0]]
+    for sep, word in zip(separators, words[1:], strict=True):
+        out += [sep, word]
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -166,6 +182,8 @@ def inflect(word: str, tag: str) -> str:
     if tag == "plural":
         if word in IRREGULAR_PLURAL:
             return IRREGULAR_PLURAL[word]
+        if _looks_plural(word):
+            return word  # an alternative that is plural already: "authorities", "troops"
         if word.endswith("man") and len(word) > 5:
             return word[:-3] + "men"
         if word.endswith(("s", "x", "z", "ch", "sh")):
@@ -174,7 +192,10 @@ def inflect(word: str, tag: str) -> str:
             return word[:-1] + "ies"
         return word + "s"
     if tag == "possessive":
-        return word + "'s"
+        return word + "'" if _looks_plural(word) else word + "'s"
+    if tag == "plural_possessive":  # the regimes' leaders, the men's
+        plural = inflect(word, "plural")
+        return plural + "'" if plural.endswith("s") else plural + "'s"
     if tag in ("past", "gerund"):
         suffix = "ed" if tag == "past" else "ing"
         if word.endswith("e"):
@@ -191,6 +212,17 @@ def inflect(word: str, tag: str) -> str:
             return word[:-1] + "ion"
         return inflect(word, "gerund")
     return word
+
+
+def _looks_plural(word: str) -> bool:
+    """A regular English plural: ends in s but not in ss, us, is or ous (boss, bus, crisis,
+    famous). Good enough for the alternatives a lexicon offers."""
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "ous", "'s"))
+        or word in IRREGULAR_PLURAL.values()
+    )
 
 
 _TAGS = ("base", "plural", "possessive", "past", "gerund")
@@ -220,10 +252,10 @@ def head_index(words: list[str]) -> int:
 
 
 def inflect_phrase(phrase: str, tag: str) -> str:
-    words = phrase.split(" ")
+    words, separators = _split(phrase)
     i = head_index([w.lower() for w in words])
     words[i] = inflect(words[i], tag)
-    return " ".join(words)
+    return _join(words, separators)
 
 
 def variants(phrase: str) -> dict[str, str]:
@@ -234,7 +266,7 @@ def variants(phrase: str) -> dict[str, str]:
     folded = fold_phrase(phrase)
     if not folded:
         return {}
-    words = folded.split(" ")
+    words, separators = _split(folded)
     i = head_index(words)
     head = words[i]
     forms: dict[str, str] = {}
@@ -247,10 +279,24 @@ def variants(phrase: str) -> dict[str, str]:
         if tag == "noun_ation" and form.endswith("ion"):
             extra.append((form + "s", tag))
         if tag == "plural":
-            extra.append((form + "'", "possessive"))  # the regimes' leaders
+            extra.append((form + "'", "plural_possessive"))  # the regimes' leaders
+        if tag in ("past", "gerund") and len(head) > 5 and head.endswith(_EITHER_SPELLING):
+            # travelled and traveled, skyrocketed (and a harmless skyrocketted): match both
+            suffix = "ed" if tag == "past" else "ing"
+            extra += [(head + suffix, tag), (head + head[-1] + suffix, tag)]
         for f, t in extra:
-            forms.setdefault(" ".join(words[:i] + [f] + words[i + 1 :]), t)
+            forms.setdefault(_join(words[:i] + [f] + words[i + 1 :], separators), t)
+    for form, tag in list(forms.items()):
+        if "-" in form:  # "mouth-watering" also as "mouthwatering"
+            forms.setdefault(form.replace("-", ""), tag)
+        elif " " in form:  # "cutting edge" also as "cutting-edge"
+            forms.setdefault(form.replace(" ", "-"), tag)
     return forms
+
+
+# Long verbs ending so double their last consonant in British spelling but not in American
+# (travelled, traveled) or only sometimes (targeted, admitted): both spellings are matched.
+_EITHER_SPELLING = ("el", "et", "it", "ot", "ol", "al")
 
 
 def exception_variants(exception: str, term_phrase: str) -> set[str]:
@@ -262,13 +308,15 @@ def exception_variants(exception: str, term_phrase: str) -> set[str]:
     if not folded:
         return set()
     out = {folded}
-    term_words = fold_phrase(term_phrase).split(" ")
+    term_words, _ = _split(fold_phrase(term_phrase))
     last = term_words[head_index(term_words)]
     stem = last[:-1] if last.endswith("e") else last
-    words = folded.split(" ")
+    words, separators = _split(folded)
     for i, w in enumerate(words):
         if stem and w.startswith(stem):
             for tag in _TAGS:
-                out.add(" ".join(words[:i] + [inflect(last, tag)] + words[i + 1 :]))
+                out.add(_join(words[:i] + [inflect(last, tag)] + words[i + 1 :], separators))
             break
-    return out
+    # An exception suppresses, so erring wide is safe: "regime-change" also as "regime
+    # change", and the other way round.
+    return out | {form.replace("-", " ") for form in out} | {form.replace(" ", "-") for form in out}

@@ -144,7 +144,7 @@ def _part_of_a_name(text: str, start: int, end: int) -> bool:
     name, not the paper's voice: reported at info severity only.
 
     Capitalised mid-sentence, or capitalised at a sentence start and followed by another
-    capitalised word. Lines in capitals (headlines) are left alone.
+    capitalised word. Headlines (lines in capitals, or in title case) are left alone.
     """
     word = text[start:end]
     if not word[:1].isupper() or word.isupper() and len(word) > 1:
@@ -156,12 +156,29 @@ def _part_of_a_name(text: str, start: int, end: int) -> bool:
     line = text[line_start : line_end if line_end != -1 else len(text)]
     if sum(c.isupper() for c in line) > 0.5 * sum(c.isalpha() for c in line):
         return False
+    if _is_title_case_headline(line):
+        return False
     before = text[max(0, start - 3) : start]
     at_sentence_start = start == 0 or bool(_SENTENCE_START.search(before))
     if not at_sentence_start:
         return True
     following = re.match(r"\s+([A-Z][\w’'-]*)", text[end : end + 40])
     return bool(following) and following.group(1) not in {"I", "A", "The"}
+
+
+_SMALL_WORDS = frozenset(
+    "a an and as at but by for from in into of on or over the to up upon vs via with".split()
+)
+
+
+def _is_title_case_headline(line: str) -> bool:
+    """A short line, not ending like a sentence, whose words are all capitalised but for
+    the small ones: "Regime Slams Protesters Over Fuel Prices"."""
+    line = line.strip()
+    if not line or len(line) > 140 or line[-1] in ".,;:":
+        return False
+    words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", line) if w.lower() not in _SMALL_WORDS]
+    return len(words) >= 3 and all(w[0].isupper() for w in words)
 
 
 def _outside_exceptions(candidates, excepted):
