@@ -130,6 +130,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "reviews.context_processors.roles",
             ],
+            # {{ user|person }} on every page (reviews/templatetags/people.py).
+            "builtins": ["reviews.templatetags.people"],
         },
     },
 ]
