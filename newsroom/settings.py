@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Outside the login check, so an HTMX request after the login ended is sent to the login
+    # page rather than swapping it into the story; and Vary: HX-Request on every response.
+    "reviews.htmx_pages.HtmxPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
