@@ -29,5 +29,7 @@ def annotation_for(request, pk: int, annotation_id: int) -> Annotation:
 def refusal(request, message: str, status: int = 400) -> HttpResponse:
     """A refused action: plain text for HTMX (shown as a notice), a page otherwise."""
     if request.htmx:
-        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response["HX-Reswap"] = "none"  # a message for the notice area, never page content
+        return response
     return render(request, "reviews/refused.html", {"message": message}, status=status)

@@ -460,6 +460,17 @@
     else notify(message, "error");
   }
 
+  /* A refusal (a 422 without a fragment to show: "write a reply first") is a message, not
+     content: it must never replace the story and its notes. Form errors that belong in a
+     form come with HX-Retarget and are swapped there. */
+  function onBeforeSwap(event) {
+    const xhr = event.detail.xhr;
+    if (xhr.status === 422 && !xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = true;
+    }
+  }
+
   function onSendError() {
     notify("The server could not be reached. Nothing was saved; try again.", "error");
   }
@@ -505,6 +516,7 @@
   document.addEventListener("mousedown", function (event) {
     if (event.target.closest && event.target.closest("#selection-tools, .keep-selection")) event.preventDefault();
   });
+  document.addEventListener("htmx:beforeSwap", onBeforeSwap);
   document.addEventListener("htmx:responseError", onResponseError);
   document.addEventListener("htmx:sendError", onSendError);
   document.addEventListener("htmx:afterRequest", onAfterRequest);

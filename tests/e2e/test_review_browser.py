@@ -3,7 +3,7 @@ import re
 from playwright.sync_api import expect
 
 from reviews import services
-from reviews.models import Annotation, Article
+from reviews.models import Annotation, Article, Flag, LexiconTerm, Reply
 
 from .conftest import click_highlight, drag_select, expect_highlight
 
@@ -139,3 +139,38 @@ def test_create_a_story_from_the_form(page, login, writer):
     expect(page.get_by_role("heading", name="Library opens late")).to_be_visible()
     expect(page.locator("#article-text p")).to_have_count(2)
     assert Article.objects.get().created_by == writer
+
+
+def test_a_refused_reply_or_dismissal_leaves_the_story_and_its_notes_in_place(
+    page, login, editor, writer, expected_console
+):
+    from tests.conftest import selection
+
+    expected_console += ["status of 422", "Response Status Error Code 422"]
+    LexiconTerm.objects.get_or_create(
+        normalized="slam", defaults={"phrase": "slam", "category": "loaded_verb",
+                                     "rationale": "Loaded.", "alternatives": ["criticise"]},
+    )
+    article = services.create_article(writer, title="Refusals", text=STORY)
+    services.add_annotation(article, editor, **selection(article, "60 parking spaces"),
+                            category="comment", body="Source for the figure?")
+    login("editor")
+    page.goto(article.get_absolute_url())
+    text = page.locator("#article-text")
+    card = page.locator(".card", has_text="Source for the figure?")
+
+    reply = card.get_by_label("Reply to this note")
+    reply.fill("   ")
+    card.get_by_role("button", name="Reply").click()
+    expect(page.locator("#notices")).to_contain_text("Write")
+    expect(text).to_contain_text("Councillors voted 7-4")
+    expect(card).to_be_visible()
+
+    flag = page.locator(".flag-card", has_text="slammed")
+    flag.get_by_label("Why the words are fine here").fill("   ")
+    flag.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#notices .notice-error")).to_have_count(2)
+    expect(text).to_contain_text("Councillors voted 7-4")
+    expect(flag).to_be_visible()
+    assert not Reply.objects.exists()
+    assert not Flag.objects.filter(state=Flag.DISMISSED).exists()
