@@ -667,6 +667,13 @@ def _anchor_one(text: str, item: IncomingAnnotation) -> tuple[tuple[int, int] | 
             REJECTED,
             "the quote occurs more than once and its context does not decide where",
         )
+    if item.exact and item.exact in text:
+        return (
+            None,
+            REJECTED,
+            "the quote is in the text, but its context there differs and it is too short to "
+            "place on its own",
+        )
     return None, REJECTED, "quote not found in the text"
 
 

@@ -552,13 +552,21 @@ class AnnotationImportReport:
     reanchored: int = 0
     replies: int = 0
     flags_skipped: int = 0  # this app's own flags: the scanner finds them again
+    duplicates: int = 0  # already on the story (the same file imported again)
+    recategorised: int = 0  # a category the importer's role may not add, kept as Comment
     rejected: list = dc_field(default_factory=list)  # (source id, reason)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.anchored} anchored, {self.reanchored} re-anchored, "
             f"{len(self.rejected)} rejected"
         )
+        if self.duplicates:
+            text += f", {self.duplicates} already on the story (skipped)"
+        if self.recategorised:
+            text += (f", {self.recategorised} kept as Comment (your role may not add "
+                     "their category)")
+        return text
 
 
 @transaction.atomic
@@ -576,6 +584,12 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
     categories = dict(Annotation.CATEGORY_CHOICES)
     incoming = [i for i in parsed.annotations if i.kind != "flag"]
     report.flags_skipped = len(parsed.annotations) - len(incoming)
+    # The same passage with the same words is the same note: importing a file twice adds
+    # nothing the second time.
+    existing = set(
+        Annotation.objects.filter(article=article, revision=revision)
+        .values_list("start", "end", "body")
+    )
     for item, span, how, reason in importers.anchor_incoming(revision.text, incoming):
         if span is None:
             report.rejected.append((item.source_id, reason))
@@ -588,10 +602,18 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
         body = (item.body or "").strip() or "(no comment)"
         if item.creator and item.creator != (user.get_full_name() or user.username):
             body = f"{item.creator}: {body}"
+        body = body[: settings.REVIEWS_MAX_COMMENT_LENGTH]
+        if (start, end, body) in existing:
+            report.duplicates += 1
+            continue
+        existing.add((start, end, body))
+        if not permissions.can_annotate(user, article, category):
+            # The file may carry an editor's categories; the importer adds notes as themself.
+            category = Annotation.COMMENT
+            report.recategorised += 1
         annotation = Annotation.objects.create(
             article=article, revision=revision, start=start, end=end, exact=quote.exact,
-            prefix=quote.prefix, suffix=quote.suffix, category=category,
-            body=body[: settings.REVIEWS_MAX_COMMENT_LENGTH], author=user,
+            prefix=quote.prefix, suffix=quote.suffix, category=category, body=body, author=user,
             state=Annotation.RESOLVED if item.state == "resolved" else Annotation.OPEN,
             resolved_by=user if item.state == "resolved" else None,
             resolved_at=timezone.now() if item.state == "resolved" else None,

@@ -146,3 +146,23 @@ def test_annotation_upload_reports_what_was_placed(client, editor, annotated, ma
     bad = client.post(reverse("reviews:annotation_import", args=[copy.pk]),
                       {"file": SimpleUploadedFile("x.json", b"[1, 2, 3]")})
     assert bad.status_code == 400 and copy.annotations.count() == 1
+
+
+def test_a_writer_importing_an_editors_notes_adds_comments_and_a_second_import_adds_nothing(
+    client, editor, writer, annotated, make_article
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(editor)
+    exported = client.get(reverse("reviews:article_export", args=[annotated.pk, "jsonld"])).content
+    assert b"fact_check" in exported or b"Fact check" in exported
+    copy = make_article(title="Copy", text=annotated.current_revision.text)  # the writer's story
+    client.force_login(writer)
+    url = reverse("reviews:annotation_import", args=[copy.pk])
+    first = client.post(url, {"file": SimpleUploadedFile("n.jsonld", exported)}, follow=True)
+    assert "1 kept as Comment (your role may not add their category)" in first.content.decode()
+    note = copy.annotations.get()
+    assert (note.category, note.author) == ("comment", writer)  # never the editor's fact check
+    again = client.post(url, {"file": SimpleUploadedFile("n.jsonld", exported)}, follow=True)
+    assert "1 already on the story (skipped)" in again.content.decode()
+    assert copy.annotations.count() == 1

@@ -44,7 +44,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"anchored: {report.anchored}, re-anchored: {report.reanchored}, "
             f"rejected: {len(report.rejected)} (replies added: {report.replies}; "
-            f"{report.flags_skipped} flags left to the scanner)"
+            f"{report.flags_skipped} flags left to the scanner; {report.duplicates} already "
+            f"on the story; {report.recategorised} kept as Comment)"
         )
         for source_id, reason in report.rejected:
             self.stdout.write(f"  rejected {source_id or '(no id)'}: {reason}")
