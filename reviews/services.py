@@ -486,12 +486,15 @@ def transition(article: Article, user, name: str, comment: str = "") -> ReviewEv
     """Take one review step; raises workflow.TransitionRefused with the reason when refused."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     step = permissions.check_transition(user, article, name)
-    if step.name == "approve" and settings.REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS:
+    # Publishing is held to the same rule as approving: an edit after approval can bring
+    # new high-severity wording in.
+    if step.name in ("approve", "publish") and settings.REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS:
         blocking = list(open_high_flags(article).values_list("exact", flat=True)[:6])
         if blocking:
             names = ", ".join(f"“{b}”" for b in blocking)
+            verb = "approved" if step.name == "approve" else "published"
             raise workflow.TransitionRefused(
-                f"The story cannot be approved while high-severity flags are open: {names}. "
+                f"The story cannot be {verb} while high-severity flags are open: {names}. "
                 "Accept a suggestion, dismiss each with a reason, or turn it into a note."
             )
     comment = (comment or "").strip()

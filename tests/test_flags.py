@@ -153,6 +153,27 @@ def test_approval_goes_through_once_high_flags_are_dealt_with(story, editor):
     assert story.status == "approved"
 
 
+def test_an_edit_after_approval_that_brings_in_high_flags_blocks_publishing(story, editor):
+    from reviews.workflow import TransitionRefused
+
+    services.transition(story, editor, "submit")
+    for flag in Flag.objects.filter(severity="high"):
+        services.dismiss_flag(flag, editor, "Checked with the desk.")
+    services.transition(story, editor, "approve")
+    story.refresh_from_db()
+    text = story.current_revision.text + "\n\nLater, terrorist forces assassinated a second commander."
+    services.revise(story, editor, text, story.current_revision_id)
+    with pytest.raises(TransitionRefused, match="cannot be published.*“terrorist forces”"):
+        services.transition(story, editor, "publish")
+    story.refresh_from_db()
+    assert story.status == "approved"
+    for flag in services.open_high_flags(story):
+        services.dismiss_flag(flag, editor, "Attributed in the next paragraph.")
+    services.transition(story, editor, "publish")
+    story.refresh_from_db()
+    assert story.status == "published"
+
+
 def test_rescan_after_a_term_is_disabled_keeps_decisions(story, editor):
     services.dismiss_flag(Flag.objects.get(exact="irate"), editor, "fine")
     LexiconTerm.objects.filter(phrase="regime").update(enabled=False)
