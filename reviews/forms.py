@@ -87,6 +87,52 @@ class ArticleEditForm(ArticleForm):
         help_text="A short note for the revision history.",
     )
     base_revision = forms.IntegerField(widget=forms.HiddenInput)
+    # The details as they were when the form was opened: a save changes only the details
+    # this person changed, and refuses when someone else changed the same one meanwhile.
+    base_title = forms.CharField(required=False, widget=forms.HiddenInput)
+    base_byline = forms.CharField(required=False, widget=forms.HiddenInput)
+    base_desk = forms.CharField(required=False, widget=forms.HiddenInput)
+    base_assignees = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    DETAILS = ("title", "byline", "desk", "assignees")
+
+    @staticmethod
+    def base_initial(article) -> dict:
+        return {
+            "base_title": article.title,
+            "base_byline": article.byline,
+            "base_desk": article.desk,
+            "base_assignees": ",".join(
+                str(pk) for pk in sorted(article.assignees.values_list("pk", flat=True))
+            ),
+        }
+
+    def merge_details(self, article) -> tuple[dict, list[str]]:
+        """The details to save over article's current ones, and the names of those both
+        this person and someone else changed since the form was opened (a conflict)."""
+        data = self.cleaned_data
+        current = {"title": article.title, "byline": article.byline, "desk": article.desk}
+        mine = {k: data[k] for k in current}
+        if "assignees" in data:
+            current["assignees"] = sorted(article.assignees.values_list("pk", flat=True))
+            mine["assignees"] = sorted(u.pk for u in data["assignees"])
+        merged, clashes = {}, []
+        for name, value in mine.items():
+            if f"base_{name}" not in self.data:  # an old form: the last save wins, as before
+                merged[name] = value
+                continue
+            base = data[f"base_{name}"]
+            if name == "assignees":
+                base = sorted(int(p) for p in base.split(",") if p.strip().isdigit())
+            else:
+                base = base.strip()
+            if value == base:
+                merged[name] = current[name]  # not changed here: keep anyone else's change
+            elif current[name] in (base, value):
+                merged[name] = value
+            else:
+                clashes.append(name)
+        return merged, clashes
 
 
 class SelectionForm(forms.Form):

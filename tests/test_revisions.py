@@ -150,3 +150,61 @@ def test_article_page_lists_revisions_with_links_to_changes(client, story, edito
     html = client.get(story.get_absolute_url()).content.decode()
     assert "Revisions (2)" in html and "Added a line" in html
     assert reverse("reviews:compare", args=[story.pk]) + "?a=1&amp;b=2" in html
+
+
+def _hidden_fields(html: str) -> dict:
+    import html as htmllib
+    import re
+
+    fields = {}
+    for tag in re.findall(r'<input type="hidden"[^>]*>', html):
+        name = re.search(r'name="(\w+)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag)
+        fields[name] = htmllib.unescape(value.group(1)) if value else ""
+    return fields
+
+
+def _edit_form(client, article) -> dict:
+    """The edit form's fields as a browser would submit them unchanged."""
+
+    html = client.get(reverse("reviews:article_edit", args=[article.pk])).content.decode()
+    fields = _hidden_fields(html)
+    fields.update(title=article.title, byline=article.byline, desk=article.desk,
+                  body=article.current_revision.text, note="")
+    return fields
+
+
+def test_two_tabs_changing_different_details_keep_both_changes(client, story, editor):
+    client.force_login(editor)
+    url = reverse("reviews:article_edit", args=[story.pk])
+    tab_a, tab_b = _edit_form(client, story), _edit_form(client, story)
+    tab_a.update(title="Strike kills commander", byline="Desk staff")
+    assert client.post(url, tab_a).status_code == 302
+    tab_b["body"] = tab_b["body"] + "\n\nA new closing line."
+    assert client.post(url, tab_b).status_code == 302
+    story.refresh_from_db()
+    assert (story.title, story.byline) == ("Strike kills commander", "Desk staff")
+    assert story.current_revision.text.endswith("A new closing line.")
+
+
+def test_two_tabs_changing_the_same_detail_are_told_and_nothing_is_lost(client, story, editor):
+    client.force_login(editor)
+    url = reverse("reviews:article_edit", args=[story.pk])
+    tab_a, tab_b = _edit_form(client, story), _edit_form(client, story)
+    tab_a["title"] = "Title from tab A"
+    assert client.post(url, tab_a).status_code == 302
+    tab_b["title"] = "Title from tab B"
+    refused = client.post(url, tab_b)
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "changed the title (now “Title from tab A”)" in page
+    assert 'value="Title from tab B"' in page  # what they typed is still in the form
+    story.refresh_from_db()
+    assert story.title == "Title from tab A"
+    # Saving again from the refused form keeps B's title: they have seen A's.
+    again = _hidden_fields(page)
+    again.update(title="Title from tab B", byline=story.byline, desk=story.desk,
+                 body=story.current_revision.text, note="")
+    assert client.post(url, again).status_code == 302
+    story.refresh_from_db()
+    assert story.title == "Title from tab B"

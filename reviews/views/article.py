@@ -13,7 +13,7 @@ from ..forms import (
     TransitionForm,
     UploadArticleForm,
 )
-from ..models import Annotation, Flag, Reply
+from ..models import Annotation, Article, Flag, Reply
 from .access import article_for
 from .queue import EXPORT_FORMATS
 
@@ -180,6 +180,24 @@ def article_create(request):
     return render(request, "reviews/article_form.html", {"form": form, "creating": True})
 
 
+class _DetailsChanged(Exception):
+    def __init__(self, names):
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+def _details_message(names, article) -> str:
+    labels = {"title": "the title", "byline": "the byline", "desk": "the desk",
+              "assignees": "the reviewers"}
+    shown = {"title": article.title, "byline": article.byline, "desk": article.desk}
+    parts = [labels[n] + (f" (now “{shown[n]}”)" if n in shown else "") for n in names]
+    changed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (
+        f"Someone else changed {changed} since you opened this form, and you changed it too. "
+        "Your version is below: save again to keep it."
+    )
+
+
 def article_edit(request, pk):
     article = article_for(request, pk)
     if not permissions.can_edit_article(request.user, article):
@@ -192,24 +210,33 @@ def article_edit(request, pk):
             data = form.cleaned_data
             try:
                 with transaction.atomic():
+                    # Locked first, so the details are merged against what is really there.
+                    locked = Article.objects.select_for_update().get(pk=article.pk)
+                    details, clashes = form.merge_details(locked)
+                    if clashes:
+                        raise _DetailsChanged(clashes)
                     services.revise(
-                        article, request.user, data["body"], data["base_revision"], data["note"]
+                        locked, request.user, data["body"], data["base_revision"], data["note"]
                     )
-                    article.refresh_from_db()
-                    article.title = data["title"]
-                    article.byline = data["byline"]
-                    article.desk = data["desk"]
-                    article.updated_at = timezone.now()
-                    article.save(update_fields=["title", "byline", "desk", "updated_at"])
-                    if "assignees" in data:
-                        article.assignees.set(data["assignees"])
+                    locked.refresh_from_db()
+                    for name in ("title", "byline", "desk"):
+                        setattr(locked, name, details[name])
+                    locked.updated_at = timezone.now()
+                    locked.save(update_fields=["title", "byline", "desk", "updated_at"])
+                    if "assignees" in details:
+                        locked.assignees.set(details["assignees"])
                 return redirect(article)
             except services.StaleRevision as exc:
                 # Keep what they typed; point the next save at the latest revision, which is
                 # shown beside it for merging by hand.
-                conflict = {"message": str(exc), "latest": current}
+                conflict = {"message": str(exc), "latest": current, "text": True}
+            except _DetailsChanged as exc:
+                article.refresh_from_db()
+                conflict = {"message": _details_message(exc.names, article), "latest": current}
+            if conflict:
                 post = request.POST.copy()
                 post["base_revision"] = str(current.pk)
+                post.update(ArticleEditForm.base_initial(article))
                 form = ArticleEditForm(post, user=request.user)
                 form.is_valid()
     else:
@@ -222,6 +249,7 @@ def article_edit(request, pk):
                 "body": current.text,
                 "base_revision": current.pk,
                 "assignees": list(article.assignees.all()),
+                **ArticleEditForm.base_initial(article),
             },
         )
     return render(
