@@ -587,3 +587,12 @@ def test_markdown_revision_diff_strips_to_the_new_text(old, new):
     from reviews.exporters.markdown import render_diff
 
     assert strip_criticmarkup(render_diff(old, new)) == new
+
+
+def test_markdown_header_lines_carry_no_live_html(snapshot):
+    hostile = dataclasses.replace(snapshot, desk='City “desk” <img src=x onerror=alert(1)>',
+                      revision_author="<b>Ana</b>", exported_by="<i>Ben</i>")
+    out = EXPORTERS["md"](hostile).decode()
+    header = out[: out.index("---")]
+    assert "<img" not in header and "<b>" not in header and "<i>" not in header
+    assert "Desk: City “desk” &lt;img src=x onerror=alert(1)>" in header

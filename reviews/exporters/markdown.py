@@ -202,10 +202,10 @@ def _header(snapshot: Snapshot) -> list[str]:
     lines = [f"# {_one_line(snapshot.title) or 'Untitled'}", ""]
     if snapshot.byline:
         lines += [f"*By {_one_line(snapshot.byline)}*", ""]
-    lines += [revision_line(snapshot), ""]
+    lines += [_one_line(revision_line(snapshot)), ""]  # the desk and names are typed by people
     exported = exported_line(snapshot)
     if exported:
-        lines += [f"*{exported}*", ""]
+        lines += [f"*{_one_line(exported)}*", ""]
     return lines
 
 
