@@ -251,6 +251,8 @@
     const card = document.getElementById("ann-" + id);
     if (card) card.classList.add("is-active");
     if (opts.focusCard && card) {
+      const group = card.closest("details");
+      if (group) group.open = true; // a note just resolved now sits under "Resolved"
       card.scrollIntoView({ block: "nearest", behavior: scrollBehavior() });
       card.focus({ preventScroll: true });
     }
@@ -261,7 +263,11 @@
 
   function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
-      if (menu !== except) menu.open = false;
+      if (menu === except) return;
+      const hadFocus = menu.contains(document.activeElement);
+      menu.open = false;
+      // Focus inside a closing menu would fall back to the page: keep it on the menu's button.
+      if (hadFocus) menu.querySelector("summary").focus();
     });
   }
 
@@ -488,10 +494,30 @@
     }
   }
 
+  /* Swapping the workspace replaces the element that had the keyboard focus. Remember the
+     card it was in, and after the swap put the focus back on that card (wherever it now
+     sits: a dismissed flag under "Dismissed") instead of leaving it on the page itself. */
+  let focusedCardId = null;
+
+  function onBeforeRequest() {
+    const active = document.activeElement;
+    const card = active && active.closest && active.closest(".card[id]");
+    focusedCardId = card ? card.id : null;
+  }
+
   function onAfterSettle(event) {
     const xhr = event.detail.xhr;
     const id = xhr && xhr.getResponseHeader("X-Annotation-Focus");
     if (id) setActive(id, { focusCard: true });
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (lost && focusedCardId) {
+      const card = document.getElementById(focusedCardId);
+      if (card) {
+        const group = card.closest("details");
+        if (group) group.open = true;
+        card.focus({ preventScroll: true });
+      }
+    }
   }
 
   /* The bulk export's "all that match the filter" follows the live filter form. */
@@ -516,6 +542,7 @@
   document.addEventListener("mousedown", function (event) {
     if (event.target.closest && event.target.closest("#selection-tools, .keep-selection")) event.preventDefault();
   });
+  document.addEventListener("htmx:beforeRequest", onBeforeRequest);
   document.addEventListener("htmx:beforeSwap", onBeforeSwap);
   document.addEventListener("htmx:responseError", onResponseError);
   document.addEventListener("htmx:sendError", onSendError);

@@ -174,3 +174,44 @@ def test_a_refused_reply_or_dismissal_leaves_the_story_and_its_notes_in_place(
     expect(flag).to_be_visible()
     assert not Reply.objects.exists()
     assert not Flag.objects.filter(state=Flag.DISMISSED).exists()
+
+
+def test_keyboard_focus_stays_on_the_note_and_the_menu_after_actions(page, login, editor, writer):
+    from tests.conftest import selection
+
+    article = services.create_article(writer, title="Focus", text=STORY)
+    note = services.add_annotation(article, editor, **selection(article, "60 parking spaces"),
+                                   category="comment", body="Source for the figure?")
+    login("editor")
+    page.goto(article.get_absolute_url())
+    card = page.locator(f"#ann-{note.pk}")
+    card.get_by_role("button", name="Resolve").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".resolved")).to_have_attribute("open", "")
+    expect(card).to_be_focused()  # now under "Resolved", still where the keyboard was
+    expect(card.get_by_role("button", name="Reopen")).to_be_visible()
+
+    menu = page.locator("details.menu").filter(has_text="Export").first
+    menu.locator("summary").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(menu.locator("summary")).to_be_focused()
+
+
+def test_the_export_menu_stays_on_a_phone_screen(browser, live_server, writer, editor):
+    from .conftest import PASSWORD
+
+    article = services.create_article(writer, title="Phone", text=STORY)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(article.get_absolute_url())
+    page.get_by_text("Export", exact=True).click()
+    box = page.locator("details.menu[open] .menu-list").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    context.close()
