@@ -117,10 +117,21 @@ def export_path(job: Job) -> Path:
     return folder / f"export-{job.pk}.zip"
 
 
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans({
+    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+    "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i",
+})
+
+
 def export_filename(article, fmt, suffix=""):
+    """"lodz-street-ferry-r2.docx" for "Łódź street ferry": ASCII where the title is in
+    Latin letters (accents dropped, ł as l), the title's own letters otherwise."""
     from django.utils.text import slugify
 
-    slug = slugify(article.title)[:60] or f"story-{article.pk}"
+    title = article.title.translate(_UNDECOMPOSED)
+    slug = (slugify(title)[:60] or slugify(title, allow_unicode=True)[:60]).strip("-")
+    slug = slug or f"story-{article.pk}"
     return f"{slug}-r{article.current_revision.number}{suffix}{EXTENSIONS[fmt]}"
 
 

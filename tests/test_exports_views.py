@@ -166,3 +166,21 @@ def test_a_writer_importing_an_editors_notes_adds_comments_and_a_second_import_a
     again = client.post(url, {"file": SimpleUploadedFile("n.jsonld", exported)}, follow=True)
     assert "1 already on the story (skipped)" in again.content.decode()
     assert copy.annotations.count() == 1
+
+
+@pytest.mark.parametrize(("title", "name"), [
+    ("Łódź street ferry: Søndergård speaks", "lodz-street-ferry-sondergard-speaks-r1.md"),
+    ("Café owners’ €5 plan", "cafe-owners-5-plan-r1.md"),
+    ("Москва: новый мост", "москва-новый-мост-r1.md"),
+    ("!!!", None),
+])
+def test_download_names_keep_the_titles_letters(client, editor, make_article, title, name):
+    article = make_article(title=title, text="Some text for the story.")
+    client.force_login(editor)
+    response = client.get(reverse("reviews:article_export", args=[article.pk, "md"]))
+    assert response.status_code == 200
+    expected = name or f"story-{article.pk}-r1.md"
+    from urllib.parse import quote
+
+    disposition = response["Content-Disposition"]
+    assert f'filename="{expected}"' in disposition or f"filename*=utf-8''{quote(expected)}" in disposition

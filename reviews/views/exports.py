@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from .. import export_data, jobs, permissions
@@ -37,7 +38,9 @@ def article_export(request, pk, fmt):
     data = render_export(request, article, fmt, previous)
     jobs.record_export(request.user, fmt, [article], "web", request)
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{jobs.export_filename(article, fmt, suffix)}"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, jobs.export_filename(article, fmt, suffix)  # filename* for a non-ASCII name
+    )
     return response
 
 
