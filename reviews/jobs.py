@@ -173,8 +173,16 @@ def run(job_id: int) -> dict:
 
 
 def _describe(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"[:500]
+    """What the Jobs page says about a failure: what went wrong, without the server's paths
+    or internals (the traceback is in the server log)."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        return (f"The server could not write the export file ({reason.lower()}). An admin "
+                "should check the export folder (EXPORT_ROOT); then press Retry.")[:500]
+    if isinstance(exc, ValueError | LookupError) and str(exc).strip():
+        return str(exc).strip()[:500]  # our own refusals say what is wrong in plain words
+    return (f"Something went wrong on the server ({type(exc).__name__}). It has been logged; "
+            "press Retry, or ask an admin if it fails again.")
 
 
 def _progress(job: Job, done: int, total: int | None = None):
