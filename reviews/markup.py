@@ -99,6 +99,7 @@ class FlagRecord:
     is_open = property(Flag.is_open.fget)
 
 
+FLAG_CARDS_SHOWN = 200  # per list; see CardRenderer.flag_cards
 _PLACEHOLDER = 2**62 - 1  # an id no row will have: it marks where the real id goes in a URL
 _CATEGORY_LABELS = dict(Annotation.CATEGORY_CHOICES)
 _SEVERITY_LABELS = dict(LexiconTerm.SEVERITY_CHOICES)
@@ -333,7 +334,18 @@ class CardRenderer:
     # -- flag cards -----------------------------------------------------------------------
 
     def flag_cards(self, flags) -> SafeString:
-        return mark_safe("".join(self.flag_card(f) for f in flags))
+        """The cards of flags, at most FLAG_CARDS_SHOWN of them: a story can carry thousands
+        of flags (a long, repetitive text), and a card each would make a page of megabytes
+        that no browser finishes. The text still marks every one."""
+        shown = "".join(self.flag_card(f) for f in flags[:FLAG_CARDS_SHOWN])
+        more = len(flags) - FLAG_CARDS_SHOWN
+        if more > 0:
+            shown += (
+                f'\n            <li class="empty more-cards">And {more:,} more, marked in the '
+                f"text. Deal with these {FLAG_CARDS_SHOWN} first and the rest are listed "
+                "as they go.</li>"
+            )
+        return mark_safe(shown)
 
     def flag_card(self, f) -> str:
         pk = f.pk

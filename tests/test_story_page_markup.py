@@ -132,3 +132,18 @@ def test_a_story_without_notes_or_flags_says_so(client, editor, make_article):
     assert '<li class="empty">No open notes on this story.</li>' in page
     assert '<p class="empty">No loaded language found in the paper’s own voice.</p>' in page
     assert '<li class="card' not in page
+
+
+def test_thousands_of_flags_list_the_first_ones_and_mark_them_all(client, editor, make_article):
+    from reviews.markup import FLAG_CARDS_SHOWN
+
+    text = "\n\n".join("Critics slammed the plan." for _ in range(FLAG_CARDS_SHOWN + 50))
+    article = make_article(title="Repetitive", text=text)
+    assert Flag.objects.filter(article=article, exact="slammed").count() == FLAG_CARDS_SHOWN + 50
+    client.force_login(editor)
+    page = _page(client, article)
+    assert len(re.findall(r'<li class="card flag-card[^"]*" id="flag-\d+"', page)) == FLAG_CARDS_SHOWN
+    assert "And 50 more, marked in the text." in page
+    assert page.count('data-flag="') == FLAG_CARDS_SHOWN + 50  # every one is marked
+    first = Flag.objects.filter(article=article).order_by("start").first()
+    assert f'id="flag-{first.pk}"' in page  # the list starts at the top of the story

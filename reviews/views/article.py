@@ -63,6 +63,7 @@ def _notes_and_flags(article, revision):
         for row in Flag.objects.filter(article=article, revision=revision, orphaned=False)
         .values_list(*markup.FlagRecord.FIELDS)
     ]
+    flags.sort(key=lambda f: (f.start, f.end))  # reading order: the lists show the first ones
     ids.update(f.decided_by_id for f in flags)
     ids.discard(None)
     people = User.objects.only("username", "first_name", "last_name").in_bulk(ids)
