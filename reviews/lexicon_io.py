@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from . import services
@@ -24,11 +26,31 @@ def decode(raw: bytes) -> str:
     raise LexiconImportError([formats.RowError(0, "the file is not UTF-8 text")])
 
 
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+
+    def __str__(self):
+        text = f"Imported {self.created} new term{'s' if self.created != 1 else ''}"
+        if self.updated:
+            text += f" and updated {self.updated} already in the lexicon"
+        return text
+
+
 @transaction.atomic
-def import_terms(raw: bytes, kind: str, category: str = "editorializing") -> int:
-    """Import a CSV or Vale YAML file; raises LexiconImportError listing every bad row."""
+def import_terms(
+    raw: bytes, kind: str, category: str = "editorializing", *, update_existing: bool = False
+) -> ImportResult:
+    """Import a CSV or Vale YAML file, all rows or none; raises LexiconImportError listing
+    every bad row. A term already in the lexicon is an error, unless update_existing: then
+    the file's row replaces its category, severity, rationale, alternatives, style note and
+    exceptions (the round trip "export, edit in a spreadsheet, import")."""
+    from .language.lexicon import fold_phrase
+
     text = decode(raw)
-    existing = set(LexiconTerm.objects.values_list("phrase", flat=True))
+    current = {t.normalized: t for t in LexiconTerm.objects.all()}
+    existing = set() if update_existing else {t.phrase for t in current.values()}
     if kind == "csv":
         terms, errors = formats.parse_csv(text, existing)
     elif kind == "yaml":
@@ -37,8 +59,23 @@ def import_terms(raw: bytes, kind: str, category: str = "editorializing") -> int
         errors, terms = [formats.RowError(0, "choose a CSV or a Vale YAML file")], []
     if errors:
         raise LexiconImportError(errors)
-    LexiconTerm.objects.bulk_create(_with_normalized(LexiconTerm.from_term(t)) for t in terms)
-    return len(terms)
+    result = ImportResult()
+    new = []
+    for term in terms:
+        row = current.get(fold_phrase(term.phrase))
+        if row is None:
+            new.append(_with_normalized(LexiconTerm.from_term(term)))
+            continue
+        incoming = LexiconTerm.from_term(term)
+        fields = ["category", "severity", "rationale", "alternatives", "style_note", "exceptions"]
+        if any(getattr(row, f) != getattr(incoming, f) for f in fields):
+            for f in fields:
+                setattr(row, f, getattr(incoming, f))
+            row.save()
+            result.updated += 1
+    LexiconTerm.objects.bulk_create(new)
+    result.created = len(new)
+    return result
 
 
 def _with_normalized(term: LexiconTerm) -> LexiconTerm:

@@ -358,6 +358,32 @@ def test_import_csv_with_bad_rows_imports_nothing(client, admin_user, lexicon):
     assert LexiconTerm.objects.get(phrase="brazen").alternatives == ["bold"]
 
 
+def test_export_edit_and_import_the_lexicon_again_updates_it(client, admin_user, lexicon):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(admin_user)
+    exported = client.get(reverse("reviews:lexicon_export")).content.decode("utf-8-sig")
+    before = LexiconTerm.objects.count()
+    lines = exported.splitlines()
+    edited = [
+        line.replace(",editorializing,warn,", ",editorializing,high,", 1)
+        if line.startswith("irate,") else line
+        for line in lines
+    ] + ["brazen,editorializing,warn,Emotive.,bold,,"]
+    response = client.post(reverse("reviews:lexicon_import"), {
+        "file": SimpleUploadedFile("lexicon.csv", "\n".join(edited).encode()),
+        "category": "editorializing", "update_existing": "on",
+    }, follow=True)
+    assert "Imported 1 new term and updated 1 already in the lexicon" in response.content.decode()
+    assert LexiconTerm.objects.count() == before + 1
+    assert LexiconTerm.objects.get(phrase="irate").severity == "high"
+    again = client.post(reverse("reviews:lexicon_import"), {
+        "file": SimpleUploadedFile("lexicon.csv", "\n".join(edited).encode()),
+        "category": "editorializing", "update_existing": "on",
+    }, follow=True)
+    assert "nothing changed" in again.content.decode()
+
+
 def test_import_lexicon_command(tmp_path, lexicon):
     path = tmp_path / "more.csv"
     path.write_text("phrase,category,severity,rationale\nbrazen,editorializing,warn,Emotive.\n")

@@ -54,12 +54,13 @@ class TermForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        term = language.Term(
-            phrase=data.get("phrase", ""), category=data.get("category", ""),
-            severity=data.get("severity", ""),
-        )
+        if "phrase" in self.errors:
+            return data  # "This field is required" says it; no second message about it
+        # Category and severity are choices the form has checked already: only the phrase's
+        # own rules (not a stop word, not a single letter...) are left to ask about.
+        term = language.Term(phrase=data.get("phrase", ""), category="editorializing")
         for problem in language.validate_term(term):
-            self.add_error("phrase" if "phrase" in problem or "“" in problem else None, problem)
+            self.add_error("phrase", problem)
         normalized = fold_phrase(data.get("phrase", ""))
         clash = LexiconTerm.objects.filter(normalized=normalized).exclude(pk=self.instance.pk).first()
         if clash:
@@ -79,6 +80,11 @@ class ImportForm(forms.Form):
     category = forms.ChoiceField(
         choices=list(language.CATEGORIES.items()), initial="editorializing",
         help_text="For Vale rules, which carry no category.",
+    )
+    update_existing = forms.BooleanField(
+        required=False, initial=True,
+        label="Update terms already in the lexicon from the file",
+        help_text="Otherwise a term already there is listed as an error and nothing is imported.",
     )
 
 
@@ -169,14 +175,22 @@ def lexicon_import(request):
             errors = ["Upload a .csv file or a Vale rule (.yml or .yaml)."]
         else:
             try:
-                count = lexicon_io.import_terms(upload.read(), kind, form.cleaned_data["category"])
+                result = lexicon_io.import_terms(
+                    upload.read(), kind, form.cleaned_data["category"],
+                    update_existing=form.cleaned_data["update_existing"],
+                )
             except lexicon_io.LexiconImportError as exc:
                 errors = [str(e) for e in exc.errors]
             else:
                 audit.record(AuditEntry.LEXICON_CHANGED, actor=request.user,
-                             target=f"{count} terms", detail=f"imported from {upload.name}", request=request)
-                jobs.start_rescan(request.user)
-                messages.success(request, f"Imported {count} terms; the open stories are being rescanned.")
+                             target=f"{result.created + result.updated} terms",
+                             detail=f"{result} from {upload.name}", request=request)
+                if result.created or result.updated:
+                    jobs.start_rescan(request.user)
+                    messages.success(request, f"{result}; the open stories are being rescanned.")
+                else:
+                    messages.success(request, "Every term in the file is already in the lexicon "
+                                              "as it is: nothing changed.")
                 return redirect("reviews:lexicon")
     else:
         errors = [e for field in form.errors.values() for e in field]

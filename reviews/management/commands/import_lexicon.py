@@ -17,15 +17,19 @@ class Command(BaseCommand):
             "--category", default="editorializing", choices=list(language.CATEGORIES),
             help="Category for terms from a Vale rule.",
         )
+        parser.add_argument(
+            "--update", action="store_true",
+            help="Update terms already in the lexicon from the file (otherwise they are errors).",
+        )
 
-    def handle(self, *args, path, category, **options):
+    def handle(self, *args, path, category, update, **options):
         kind = "csv" if path.lower().endswith(".csv") else "yaml"
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
         try:
-            count = lexicon_io.import_terms(raw, kind, category)
+            result = lexicon_io.import_terms(raw, kind, category, update_existing=update)
         except lexicon_io.LexiconImportError as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
@@ -33,6 +37,7 @@ class Command(BaseCommand):
         from reviews import audit
         from reviews.models import AuditEntry
 
-        audit.record(AuditEntry.LEXICON_CHANGED, target=f"{count} terms", detail=f"imported from {path} (command line)")
+        audit.record(AuditEntry.LEXICON_CHANGED, target=f"{result.created + result.updated} terms",
+                     detail=f"{result} from {path} (command line)")
         totals = lexicon_io.rescan_after_change()
-        self.stdout.write(f"Imported {count} terms. Rescanned {totals['articles']} open stories.")
+        self.stdout.write(f"{result}. Rescanned {totals['articles']} open stories.")
