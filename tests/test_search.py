@@ -316,3 +316,11 @@ def test_accents_do_not_matter_either_way(as_editor, make_article):
     assert _results(as_editor, q='"jose müller"') == ["Pension fund"]
     html = _html(as_editor, q="muller")
     assert "<mark>Müller</mark>" in html  # the story's own spelling, marked
+
+
+def test_a_search_without_words_says_so_and_lists_every_story(as_editor, make_article):
+    make_article(title="Harbour", text="The wall.")
+    make_article(title="Weather", text="Rain.")
+    html = _html(as_editor, q="🚢 *")
+    assert "has no words to search for, so every story is listed" in html
+    assert sorted(_results(as_editor, q="🚢 *")) == ["Harbour", "Weather"]

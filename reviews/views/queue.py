@@ -117,6 +117,8 @@ def queue(request):
         "assignee": assignee,
         "query": query,
         "searching": bool(parsed.groups),
+        # "🚢" or "*" has no word to look for: say so rather than silently list everything.
+        "search_ignored": bool(query) and not parsed,
         # Only the most recent matches are ranked (search.ranked_ids); say so when that bites.
         "search_window": search.RANK_WINDOW
         if parsed.groups and page.paginator.count >= search.RANK_WINDOW else None,
