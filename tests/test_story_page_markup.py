@@ -147,3 +147,19 @@ def test_thousands_of_flags_list_the_first_ones_and_mark_them_all(client, editor
     assert page.count('data-flag="') == FLAG_CARDS_SHOWN + 50  # every one is marked
     first = Flag.objects.filter(article=article).order_by("start").first()
     assert f'id="flag-{first.pk}"' in page  # the list starts at the top of the story
+
+
+def test_a_workspace_update_also_names_the_revision_the_text_now_shows(client, editor, make_article):
+    article = make_article(title="Stale tab", text="The ferry sailed late.")
+    note = services.add_annotation(article, editor, **selection(article, "sailed late"),
+                                   category="comment", body="Which ferry?")
+    services.revise(article, editor, "The ferry sailed late again.", article.current_revision_id)
+    client.force_login(editor)
+    response = client.post(
+        f"/articles/{article.pk}/annotations/{note.pk}/resolve/", headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<span id="revision-line" hx-swap-oob="true">Revision 2 by' in html
+    page = _page(client, article)
+    assert page.count('id="revision-line"') == 1 and "hx-swap-oob" not in page
