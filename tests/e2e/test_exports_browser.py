@@ -85,7 +85,7 @@ def test_queued_export_runs_on_the_worker_fails_visibly_and_retries(page, login,
 
     worker()  # the folder is unusable: the job fails, and the polling page says so
     expect(status).to_contain_text("The export stopped after 0 of 6 stories", timeout=5000)
-    expect(status).to_contain_text("FileExistsError")
+    expect(status).to_contain_text("could not write the export file")
     settings.EXPORT_ROOT = tmp_path / "exports"
     page.get_by_role("button", name="Retry").click()
     expect(status).to_contain_text("is waiting to start")
