@@ -5,7 +5,10 @@ shown to them as it is; anything else escaping from here is a bug.
 
 Articles (``read_article``)
 ---------------------------
-- .txt: the text. .md: the text, with a leading "# Title" line taken as the title.
+- .txt: the text.
+- .md: CommonMark read by markdown-it-py (raw HTML in it stays text) and then read as HTML
+  below: the first "# Heading" is the title, emphasis and link syntax give way to their
+  words, list items keep a bullet or their number.
 - .docx: paragraph text through python-docx, empty paragraphs dropped, paragraphs joined by a
   blank line; tables are read cell by cell. The title is the first paragraph styled Title; or,
   failing that, a Heading 1 if it is the first non-empty paragraph (a Heading 1 further down is a
@@ -13,8 +16,11 @@ Articles (``read_article``)
 - .html/.htm: sanitised by nh3 to a small set of text tags, with the *contents* of script,
   style, template, svg and similar elements removed, then turned into text with the stdlib
   parser: block elements (p, div, h1-h6, li, br, blockquote ...) become paragraph breaks and
-  whitespace collapses as a browser would. The title is the first <h1> (the headline as
-  printed; <title> often carries the site name as well), removed from the text, or else <title>.
+  whitespace collapses as a browser would; list items start with "• " (or "1. " in a numbered
+  list). The title is the first <h1> (the headline as printed; <title> often carries the site
+  name as well), removed from the text, or else <title>.
+- .docx list paragraphs (bulleted or numbered, by style or by Word's numbering) start with
+  "• " or their number too.
 
 Text encodings: UTF-8 with or without a BOM, UTF-16 with a BOM (LE or BE). Nothing is guessed:
 Latin-1 bytes that happen to decode as something would only produce mojibake in a published
@@ -81,9 +87,10 @@ def read_article(filename: str, data: bytes, max_bytes: int) -> tuple[str | None
         title, body = _read_docx(data, max_bytes)
     elif extension in (".html", ".htm"):
         title, body = _read_html(decode_text(data))
+    elif extension == ".md":
+        title, body = _read_markdown(_normalise_newlines(decode_text(data)))
     else:
-        text = _normalise_newlines(decode_text(data))
-        title, body = _split_markdown_title(text) if extension == ".md" else (None, text)
+        title, body = None, _normalise_newlines(decode_text(data))
 
     body = tidy(body)
     title = " ".join(title.split()) if title else None
@@ -150,14 +157,16 @@ def tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
-_MD_TITLE = re.compile(r"\A\s*#[ \t]+(.+?)[ \t]*#*[ \t]*(?:\n|\Z)")
 
 
-def _split_markdown_title(text: str) -> tuple[str | None, str]:
-    m = _MD_TITLE.match(text)
-    if not m:
-        return None, text
-    return m.group(1).strip(), text[m.end() :]
+def _read_markdown(text: str) -> tuple[str | None, str]:
+    from markdown_it import MarkdownIt  # imported here: only .md uploads pay for loading it
+
+    # "html": False: HTML written in the Markdown is text of the story, never markup. Only a
+    # heading that opens the file is the title; "# Later" further down is a section heading.
+    title, body = _read_html(MarkdownIt("commonmark", {"html": False}).render(text),
+                             leading_h1_only=True)
+    return title, body
 
 
 def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:
@@ -182,7 +191,7 @@ def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:
     except Exception:  # python-docx raises many kinds for a broken package
         raise ImportRefused(invalid) from None
 
-    texts = [(style, text) for style, text in paragraphs if text.strip()]
+    texts = [(style, text) for style, text in _numbered(paragraphs) if text.strip()]
     title_at = next((i for i, (style, _) in enumerate(texts) if style == "Title"), None)
     if title_at is None and texts and texts[0][0] == "Heading 1":
         title_at = 0
@@ -191,8 +200,22 @@ def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:
     return title, "\n\n".join(body)
 
 
+def _numbered(paragraphs):
+    """List paragraphs with their bullet or number in front: "• Item", "2. Item"."""
+    count = 0
+    for style, text, listed in paragraphs:
+        numbered = style.startswith("List Number")
+        if numbered:
+            count += 1
+            yield style, f"{count}. {text}"
+            continue
+        count = 0
+        yield style, (f"• {text}" if listed and text.strip() else text)
+
+
 def _docx_paragraphs(document):
-    """(style name, text) of each paragraph in document order, table cells included."""
+    """(style name, text, is a list item) of each paragraph in document order, table cells
+    included."""
     from docx.table import Table
 
     def walk(container):
@@ -207,7 +230,11 @@ def _docx_paragraphs(document):
                         yield from walk(cell)
             else:
                 style = block.style.name if block.style is not None else ""
-                yield style, block.text
+                ppr = block._p.pPr
+                listed = style.startswith(("List Bullet", "List Number")) or (
+                    ppr is not None and ppr.numPr is not None
+                )
+                yield style, block.text, listed
 
     yield from walk(document)
 
@@ -234,11 +261,11 @@ _HTML_DROP = {
 _BLOCK = _HTML_KEEP - {"title"}
 
 
-def _read_html(markup: str) -> tuple[str | None, str]:
+def _read_html(markup: str, leading_h1_only: bool = False) -> tuple[str | None, str]:
     safe = nh3.clean(
         _normalise_newlines(markup), tags=_HTML_KEEP, clean_content_tags=_HTML_DROP, attributes={}
     )
-    parser = _TextExtractor()
+    parser = _TextExtractor(leading_h1_only)
     parser.feed(safe)
     parser.close()
     paragraphs = parser.paragraphs()
@@ -248,12 +275,16 @@ def _read_html(markup: str) -> tuple[str | None, str]:
     return title, "\n\n".join(paragraphs)
 
 
+_LIST_MARKER = re.compile(r"•|\d+\.")
+
+
 class _TextExtractor(HTMLParser):
     """Text of sanitised HTML: each block element ends a paragraph; whitespace collapses except
     inside <pre>; the first <h1> and the <title> are remembered."""
 
-    def __init__(self):
+    def __init__(self, leading_h1_only: bool = False):
         super().__init__(convert_charrefs=True)
+        self._leading_h1_only = leading_h1_only
         self._paras: list[str] = []
         self._current: list[str] = []
         self._pre = 0
@@ -263,6 +294,7 @@ class _TextExtractor(HTMLParser):
         self._title_parts: list[str] = []
         self.h1: str | None = None
         self.h1_index: int | None = None
+        self._lists: list[int | None] = []  # per open list: the next number, None for bullets
 
     def handle_starttag(self, tag, attrs):
         if tag == "title":
@@ -271,8 +303,19 @@ class _TextExtractor(HTMLParser):
             self._break()
             if tag == "pre":
                 self._pre += 1
-            if tag == "h1" and self.h1 is None:
+            if tag == "h1" and self.h1 is None and not (self._leading_h1_only and self._paras):
                 self._in_h1 = True
+            if tag == "ul":
+                self._lists.append(None)
+            elif tag == "ol":
+                self._lists.append(1)
+            elif tag == "li":
+                number = self._lists[-1] if self._lists else None
+                if number is None:
+                    self._current.append("• ")
+                else:
+                    self._current.append(f"{number}. ")
+                    self._lists[-1] = number + 1
 
     def handle_endtag(self, tag):
         if tag == "title":
@@ -290,6 +333,8 @@ class _TextExtractor(HTMLParser):
             self._break()
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
+            if tag in ("ul", "ol") and self._lists:
+                self._lists.pop()
 
     def handle_data(self, data):
         if self._in_title:
@@ -306,7 +351,11 @@ class _TextExtractor(HTMLParser):
 
     def _break(self):
         text = self._flush_text()
-        if text.strip():
+        if _LIST_MARKER.fullmatch(text.strip()):
+            # <li><p>…</p></li>: the item's words come in a block inside it; keep the marker
+            # for them.
+            self._current = [text.strip() + " "]
+        elif text.strip():
             self._paras.append(text)
 
     def paragraphs(self) -> list[str]:

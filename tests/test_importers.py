@@ -39,15 +39,49 @@ def test_txt_keeps_text_and_normalises_line_endings():
     )
 
 
-def test_md_takes_a_leading_heading_as_title():
+def test_md_takes_a_leading_heading_as_title_and_reads_the_rest_as_text():
     data = b"# Harbour Road: the plan\n\nThe council said.\n\n## Reaction\n\nShops worry."
     assert read_article("s.md", data, LIMIT) == (
         "Harbour Road: the plan",
-        "The council said.\n\n## Reaction\n\nShops worry.",
+        "The council said.\n\nReaction\n\nShops worry.",
     )
     assert read_article("s.md", b"No heading here.\n\n# Later", LIMIT) == (
         None,
-        "No heading here.\n\n# Later",
+        "No heading here.\n\nLater",
+    )
+
+
+def test_md_syntax_gives_way_to_its_words_and_lists_keep_their_markers():
+    data = (
+        b"# Plan\n\nThe **council** voted [yes](https://example.org) on *Tuesday*.\n\n"
+        b"- Shops worry\n- Bus users pleased\n\n1. First step\n2. Second step\n\n"
+        b"A <script>alert(1)</script> tag is text here."
+    )
+    assert read_article("s.md", data, LIMIT) == (
+        "Plan",
+        "The council voted yes on Tuesday.\n\n• Shops worry\n\n• Bus users pleased\n\n"
+        "1. First step\n\n2. Second step\n\nA <script>alert(1)</script> tag is text here.",
+    )
+
+
+def test_html_and_word_lists_keep_their_bullets_and_numbers():
+    html = b"<h1>T</h1><ul><li><p>One</p></li><li>Two</li></ul><ol><li>A</li><li>B</li></ol>"
+    assert read_article("s.html", html, LIMIT) == ("T", "• One\n\n• Two\n\n1. A\n\n2. B")
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Headline", style="Title")
+    document.add_paragraph("Apples", style="List Bullet")
+    document.add_paragraph("Pears", style="List Bullet")
+    document.add_paragraph("Step one", style="List Number")
+    document.add_paragraph("Step two", style="List Number")
+    document.add_paragraph("End.")
+    out = io.BytesIO()
+    document.save(out)
+    assert read_article("s.docx", out.getvalue(), LIMIT) == (
+        "Headline", "• Apples\n\n• Pears\n\n1. Step one\n\n2. Step two\n\nEnd."
     )
 
 
@@ -176,9 +210,9 @@ def test_html_text_blocks_title_and_no_script_or_style():
         "New line here.",
         "Div text",
         "nested div",
-        "First item",
-        "Nested item",
-        "Second item",
+        "• First item",
+        "• Nested item",
+        "• Second item",
         "Quoted words",
         "Reaction",
         "keep   spaces",
