@@ -17,12 +17,13 @@ import re
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench_django import setup_django  # noqa: E402  (beside this file)
 
 STORIES = int(os.environ.get("BENCH_STORIES", "100000"))
 REQUESTS = 200
@@ -54,16 +55,6 @@ SEARCHES = [
 ]
 
 
-def _setup_django():
-    tmp = tempfile.mkdtemp(prefix="newsroom-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(48))
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    import django
-
-    django.setup()
 
 
 def _generate():
@@ -95,7 +86,7 @@ def _percentile(sorted_ms, p):
 
 
 def main():
-    _setup_django()
+    setup_django()
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.core.signals import request_finished, request_started
