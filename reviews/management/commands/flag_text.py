@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from reviews import language, services
 
@@ -21,7 +22,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, format, min_severity, **options):
         texts = [(p, self._read(p)) for p in paths]
-        lexicon = services.current_lexicon()
+        try:
+            lexicon = services.current_lexicon()
+        except DatabaseError as exc:  # no tables yet: the lexicon lives in the database
+            raise CommandError(
+                "The house lexicon is not in the database yet: run `manage.py migrate` first "
+                "(`make run` does).",
+                returncode=2,
+            ) from exc
         threshold = language.severity_rank(min_severity)
         results = []
         for path, text in texts:
