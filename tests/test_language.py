@@ -131,6 +131,12 @@ def test_quote_spans_handle_curly_single_and_open_paragraphs():
         ('“It was a disaster," he said. The regime fell.', ['“It was a disaster,"']),
         ('“He called it "a disgrace" and left,” she said. The regime fell.',
          ['“He called it "a disgrace" and left,”']),
+        # German, Polish, French and Danish marks pair with their own closers
+        ("„Wir sind bereit“, sagte er. The terrorist forces fell.", ["„Wir sind bereit“"]),
+        ("„Jesteśmy gotowi”, powiedział. The regime fell.", ["„Jesteśmy gotowi”"]),
+        ("«Nous sommes prêts», a-t-il dit. The regime fell.", ["«Nous sommes prêts»"]),
+        ("»Vi er klar«, sagde han. The regime fell.", ["»Vi er klar«"]),
+        ("Er sagte ‚nein‘ und ging. The regime fell.", ["‚nein‘"]),
         # a curly single quotation left open runs to the end of its paragraph (wire style)
         ("‘We will not be bullied by this regime.\n\nIt fell.", ["‘We will not be bullied by this regime."]),
     ],

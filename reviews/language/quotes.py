@@ -1,18 +1,19 @@
 """Where the direct quotations are: words inside them are the speaker's, not the paper's.
 
-Double quotes: curly, straight, guillemets and low-9, paired within a paragraph; any closing
-mark closes any opening one (writers mix “ with "); a straight quote mark right after a
-digit with no quotation open is an inch mark (12"), not an opener; the wire convention of a
-quotation running over paragraphs (an opening mark left open at the end of a paragraph runs
-to its end).
+Double quotes: curly, straight, guillemets and low-9, paired within a paragraph, each opening
+mark with its own closers: English “…” (and “…" as writers mix them), German „…“ and Polish
+„…”, French «…», German and Danish »…«, straight "…". A straight mark right after a digit
+with no quotation open is an inch mark (12"), not an opener. The wire convention holds: a
+quotation left open at the end of a paragraph runs to its end.
 
-Single quotes, curly or straight (British copy, headline scare quotes): a mark opens after
-the start of the paragraph, a space, a bracket, a dash or a double quote, and before a
-letter or digit, unless it begins an elision ('90s, 'tis, rock 'n' roll). It closes at the
-next mark that follows a non-space and comes before a non-letter, so apostrophes inside words
-("It’s") are passed over. A plural possessive ("the bosses’ greed") closes a quotation only
-when nothing later in the paragraph can. A curly opening mark left open runs to the end of
-the paragraph, like a double one; a straight one left open was an apostrophe and is ignored.
+Single quotes, curly or straight (British copy, headline scare quotes), and German ‚…‘: a
+mark opens after the start of the paragraph, a space, a bracket, a dash or a double quote,
+and before a letter or digit, unless it begins an elision ('90s, 'tis, rock 'n' roll). It
+closes at the next mark that follows a non-space and comes before a non-letter, so
+apostrophes inside words ("It’s") are passed over. A plural possessive ("the bosses’
+greed") closes a quotation only when nothing later in the paragraph can. A curly opening
+mark left open runs to the end of the paragraph, like a double one; a straight one left
+open was an apostrophe and is ignored.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import re
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")
 _DOUBLE = re.compile(r"[\"“”«»„]")
-_OPENERS = "“«„"
-_CLOSERS = "”»"
-_SINGLE_MARKS = re.compile(r"[‘’']")
+# Each opening mark and the marks that close it: English “…”, German „…“ (Polish „…”),
+# French «…», German and Danish »…«, and a straight mark closed by a straight or curly one.
+_CLOSED_BY = {"“": "”", "„": "“”", "«": "»", "»": "«", '"': '"”'}
+_CURLY_OPENERS = "“„«»"
+_SINGLE_MARKS = re.compile(r"[‘’'‚]")
 # What may stand before an opening mark (besides the start of the paragraph).
 _BEFORE_OPENER = set(" \t\n\u00a0([{—–-/\"“«„:")
 # Elisions that begin with an apostrophe: '90s, '07, 'tis, 'twas, 'em, 'cause, 'n'.
@@ -58,16 +61,12 @@ def _double_quoted(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]
     for m in _DOUBLE.finditer(text, p_start, p_end):
         ch, i = m.group(), m.start()
         if open_at is None:
-            if ch in _CLOSERS:
+            if ch not in _CLOSED_BY:
                 continue  # a stray closing mark
             if ch == '"' and i > p_start and text[i - 1].isalnum():
                 continue  # 12" — an inch mark, or a stray closer: nothing opens here
             open_at, opener = i, ch
-        elif ch in _OPENERS:
-            # A second opening mark: the first quotation was left unclosed; end it here.
-            spans.append((open_at, i))
-            open_at, opener, nested_straight = i, ch, False
-        elif ch == '"' and opener in _OPENERS:
+        elif ch == '"' and opener in _CURLY_OPENERS:
             if nested_straight:
                 nested_straight = False
             elif _opens_here(text, i, p_start):
@@ -75,9 +74,13 @@ def _double_quoted(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]
             else:
                 spans.append((open_at, m.end()))  # “mixed marks," he said
                 open_at = None
-        else:  # any closing mark, or a straight mark closing a straight opener
+        elif ch in _CLOSED_BY[opener]:
             spans.append((open_at, m.end()))
             open_at, nested_straight = None, False
+        elif ch in _CLOSED_BY:
+            # A second opening mark: the first quotation was left unclosed; end it here.
+            spans.append((open_at, i))
+            open_at, opener, nested_straight = i, ch, False
     if open_at is not None:
         spans.append((open_at, p_end))
     return spans
@@ -86,6 +89,8 @@ def _double_quoted(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]
 def _single_opener(text: str, i: int, p_start: int) -> bool:
     if text[i] == "’":  # a closing mark never opens (’90s, ’Tis)
         return False
+    if text[i] == "‚":  # a low-9 single mark only ever opens (German ‚…‘)
+        return i + 1 < len(text) and not text[i + 1].isspace()
     if not _opens_here(text, i, p_start):
         return False
     nxt = text[i + 1]
@@ -94,10 +99,10 @@ def _single_opener(text: str, i: int, p_start: int) -> bool:
     return not _ELISION.match(text, i + 1)
 
 
-def _single_closer(text: str, j: int, p_end: int) -> str:
+def _single_closer(text: str, j: int, p_end: int, opener: str = "‘") -> str:
     """'strong' for a mark that can close a quotation, 'weak' for one that may instead be a
     plural possessive (the bosses’ greed), '' for neither (an apostrophe inside a word)."""
-    if text[j] == "‘" or text[j - 1].isspace():
+    if text[j] == "‚" or text[j] == "‘" and opener != "‚" or text[j - 1].isspace():
         return ""
     after = text[j + 1] if j + 1 < p_end else ""
     if after.isalnum():
@@ -123,7 +128,7 @@ def _single_quoted(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]
             continue
         weak = strong = None
         for idx in range(k, len(marks)):
-            kind = _single_closer(text, marks[idx], p_end)
+            kind = _single_closer(text, marks[idx], p_end, text[o])
             if kind == "strong":
                 strong = idx
                 break
@@ -133,7 +138,7 @@ def _single_quoted(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]
         if close is not None:
             spans.append((o, marks[close] + 1))
             k = close + 1
-        elif text[o] == "‘":
+        elif text[o] in "‘‚":
             spans.append((o, p_end))  # left open: the quotation runs on to the next paragraph
             break
     return spans
