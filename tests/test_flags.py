@@ -392,3 +392,19 @@ def test_import_lexicon_command(tmp_path, lexicon):
     path.write_text("phrase,category,severity,rationale\nx,editorializing,warn,Bad.\n")
     with pytest.raises(CommandError, match="Nothing imported"):
         call_command("import_lexicon", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_acting_on_a_flag_from_a_stale_page_says_reload(client, story, editor):
+    flag = Flag.objects.get(exact="irate")
+    client.force_login(editor)
+    text = story.current_revision.text.replace("irate", "angry")
+    services.revise(story, editor, text, story.current_revision_id)  # someone else's edit
+    hx = {"HTTP_HX_REQUEST": "true"}
+    for url, data in [
+        (reverse("reviews:flag_dismiss", args=[story.pk, flag.pk]), {"reason": "Fine."}),
+        (reverse("reviews:flag_accept", args=[story.pk, flag.pk]), {"replacement": "angry"}),
+        (reverse("reviews:flag_discuss", args=[story.pk, flag.pk]), {}),
+    ]:
+        response = client.post(url, data, **hx)
+        assert response.status_code == 409
+        assert "Reload the page" in response.content.decode()

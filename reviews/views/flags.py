@@ -1,7 +1,7 @@
 """Acting on loaded-language flags: accept a suggestion, dismiss, discuss, flag by hand."""
 
 from django import forms
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import language, permissions, services, workflow
@@ -13,16 +13,24 @@ from .article import article_context
 
 
 def _flag_for(request, pk, flag_id) -> Flag:
+    """The flag, on the story as it stands. A flag from a page opened before someone edited
+    the story is gone or belongs to an older revision: that page is stale (409), and the
+    person is told to reload rather than that the story "no longer exists"."""
     article = article_for(request, pk)
-    flag = get_object_or_404(Flag.objects.select_related("revision"), pk=flag_id, article=article)
+    flag = Flag.objects.select_related("revision").filter(pk=flag_id, article=article).first()
+    if flag is None or flag.revision_id != article.current_revision_id:
+        raise services.StaleRevision(
+            "The story has changed since you opened it, and this flag with it. Reload the "
+            "page to see the current text and flags."
+        )
     flag.article = article
     return flag
 
 
 @require_POST
 def flag_accept(request, pk, flag_id):
-    flag = _flag_for(request, pk, flag_id)
     try:
+        flag = _flag_for(request, pk, flag_id)
         services.accept_suggestion(flag, request.user, request.POST.get("replacement", ""))
     except services.ReviewError as exc:
         return refusal(request, str(exc), exc.status_code)
@@ -37,8 +45,8 @@ def flag_accept(request, pk, flag_id):
 
 def _flag_action(request, pk, flag_id, action, bad_input_status=400):
     """Run one service action on a flag; answer with the workspace, focused on a new note."""
-    flag = _flag_for(request, pk, flag_id)
     try:
+        flag = _flag_for(request, pk, flag_id)
         note = action(flag)
     except services.ReviewError as exc:
         status = bad_input_status if exc.status_code == 400 else exc.status_code
