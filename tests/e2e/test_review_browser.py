@@ -200,7 +200,7 @@ def test_keyboard_focus_stays_on_the_note_and_the_menu_after_actions(page, login
     expect(menu.locator("summary")).to_be_focused()
 
 
-def test_the_export_menu_stays_on_a_phone_screen(browser, live_server, writer, editor):
+def test_the_story_menus_stay_on_a_phone_screen(browser, live_server, writer, editor):
     from .conftest import PASSWORD
 
     article = services.create_article(writer, title="Phone", text=STORY)
@@ -211,7 +211,9 @@ def test_the_export_menu_stays_on_a_phone_screen(browser, live_server, writer, e
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.goto(article.get_absolute_url())
-    page.get_by_text("Export", exact=True).click()
-    box = page.locator("details.menu[open] .menu-list").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    for menu in ("Export", "Import notes"):
+        page.get_by_text(menu, exact=True).click()
+        box = page.locator("details.menu[open] .menu-list").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (menu, box)
+        page.keyboard.press("Escape")
     context.close()
