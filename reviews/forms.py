@@ -197,6 +197,12 @@ class UploadArticleForm(ArticleForm):
                 f"The file is {upload.size / 1048576:.1f} MB; the limit is "
                 f"{settings.REVIEWS_MAX_UPLOAD_BYTES / 1048576:.0f} MB."
             )
+        if upload and (self.data.get("body") or "").strip():
+            # One of them would be thrown away without a word: ask which.
+            raise forms.ValidationError(
+                "You pasted text and chose a file: keep one. Clear the text to import the "
+                "file, or remove the file to use the text."
+            )
         return upload
 
 

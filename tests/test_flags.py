@@ -408,3 +408,22 @@ def test_acting_on_a_flag_from_a_stale_page_says_reload(client, story, editor):
         response = client.post(url, data, **hx)
         assert response.status_code == 409
         assert "Reload the page" in response.content.decode()
+
+
+def test_editing_a_published_story_into_high_flags_says_so(client, story, editor):
+    services.transition(story, editor, "submit")
+    for flag in Flag.objects.filter(severity="high"):
+        services.dismiss_flag(flag, editor, "Checked with the desk.")
+    services.transition(story, editor, "approve")
+    services.transition(story, editor, "publish")
+    story.refresh_from_db()
+    client.force_login(editor)
+    edit = client.get(reverse("reviews:article_edit", args=[story.pk]))
+    assert edit.status_code == 200
+    response = client.post(reverse("reviews:article_edit", args=[story.pk]), {
+        "title": story.title, "byline": story.byline, "desk": story.desk,
+        "body": story.current_revision.text + "\n\nLater, terrorist forces struck.", "note": "",
+        "base_revision": story.current_revision_id,
+    }, follow=True)
+    page = response.content.decode()
+    assert "This published story now has high-severity language open: “terrorist forces”" in page

@@ -427,3 +427,17 @@ def test_transition_without_javascript_redirects_with_a_message(as_editor, artic
     response = as_editor.post(url, {"transition": "submit"}, follow=True)
     assert response.redirect_chain[-1][0] == article.get_absolute_url()
     assert "Story is now in review." in response.content.decode()
+
+
+def test_pasted_text_and_a_file_together_are_refused_and_nothing_is_created(client, writer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviews.models import Article
+
+    client.force_login(writer)
+    response = client.post(reverse("reviews:article_create"), {
+        "title": "Both", "body": "Pasted body.",
+        "upload": SimpleUploadedFile("story.txt", b"File body."),
+    })
+    assert "You pasted text and chose a file: keep one." in response.content.decode()
+    assert not Article.objects.exists()

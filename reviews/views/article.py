@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -181,6 +182,25 @@ def article_create(request):
     return render(request, "reviews/article_form.html", {"form": form, "creating": True})
 
 
+def _warn_about_high_flags_after_approval(request, article):
+    """An approved or published story passed the high-flag check; an edit can bring a high
+    flag back in. Publishing is refused again until it is dealt with; a published story is
+    live already, so say so plainly."""
+    if article.status not in (workflow.APPROVED, workflow.PUBLISHED):
+        return
+    high = list(services.open_high_flags(article).values_list("exact", flat=True)[:5])
+    if not high:
+        return
+    names = ", ".join(f"“{h}”" for h in high)
+    where = "This published story" if article.status == workflow.PUBLISHED else "This approved story"
+    messages.warning(
+        request,
+        f"Saved. {where} now has high-severity language open: {names}. Deal with each in "
+        "the flags panel" + (" before it is published." if article.status == workflow.APPROVED
+                             else ": the published version carries it."),
+    )
+
+
 class _DetailsChanged(Exception):
     def __init__(self, names):
         super().__init__(", ".join(names))
@@ -226,6 +246,7 @@ def article_edit(request, pk):
                     locked.save(update_fields=["title", "byline", "desk", "updated_at"])
                     if "assignees" in details:
                         locked.assignees.set(details["assignees"])
+                _warn_about_high_flags_after_approval(request, locked)
                 return redirect(article)
             except services.StaleRevision as exc:
                 # Keep what they typed; point the next save at the latest revision, which is
