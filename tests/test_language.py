@@ -159,6 +159,14 @@ def test_suggestions_for_plurals_and_possessives_read_as_english():
     ]
 
 
+def test_suggestions_follow_capitals_and_curly_apostrophes(lexicon):
+    hits = scan("REGIME SLAMS CRITICS. The regime’s envoy.", lexicon)
+    assert [(h.text, h.suggestions) for h in hits] == [
+        ("REGIME", ["GOVERNMENT"]),
+        ("regime’s", ["government’s"]),
+    ]
+
+
 def test_american_and_british_spellings_of_long_verbs_both_match():
     lex = compile_lexicon([
         Term("grovel", "loaded_verb", "warn", "Loaded."),

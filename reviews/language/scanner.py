@@ -33,12 +33,19 @@ class Hit:
 
     @property
     def suggestions(self) -> list[str]:
-        """The term's alternatives, inflected and capitalised like the matched words."""
+        """The term's alternatives, inflected, capitalised and punctuated like the matched
+        words: "SLAMS" in a headline in capitals gets "CRITICISES", "regime’s" with a curly
+        apostrophe gets "government’s"."""
         out = []
+        shouting = len(self.text) > 1 and self.text.isupper()
         for alt in self.term.alternatives:
             form = inflect_phrase(alt, self.tag)
-            if self.text[:1].isupper() and form[:1].islower():
+            if shouting:
+                form = form.upper()
+            elif self.text[:1].isupper() and form[:1].islower():
                 form = form[0].upper() + form[1:]
+            if "’" in self.text:
+                form = form.replace("'", "’")
             out.append(form)
         return out
 
