@@ -7,8 +7,9 @@ Articles (``read_article``)
 ---------------------------
 - .txt: the text.
 - .md: CommonMark read by markdown-it-py (raw HTML in it stays text) and then read as HTML
-  below: the first "# Heading" is the title, emphasis and link syntax give way to their
-  words, list items keep a bullet or their number.
+  below: a leading "# Heading" is the title, emphasis and link syntax give way to their
+  words, list items keep a bullet or their number. YAML front matter (--- … ---) is dropped,
+  its "title:" used when there is no heading.
 - .docx: paragraph text through python-docx, empty paragraphs dropped, paragraphs joined by a
   blank line; tables are read cell by cell. The title is the first paragraph styled Title; or,
   failing that, a Heading 1 if it is the first non-empty paragraph (a Heading 1 further down is a
@@ -159,14 +160,37 @@ def tidy(text: str) -> str:
 
 
 
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def _front_matter_title(text: str) -> tuple[str | None, str]:
+    """A YAML front matter block (static-site and CMS exports) is not story text: drop it,
+    and take its title if it has one."""
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return None, text
+    import yaml  # PyYAML, already a dependency (Vale rules); safe_load only
+
+    try:
+        meta = yaml.safe_load(m.group(1))
+    except yaml.YAMLError:
+        meta = None
+    if not isinstance(meta, dict):
+        return None, text  # rules around a paragraph, not front matter: the text as written
+    title = meta.get("title")
+    return (str(title).strip() or None) if title else None, text[m.end() :]
+
+
 def _read_markdown(text: str) -> tuple[str | None, str]:
     from markdown_it import MarkdownIt  # imported here: only .md uploads pay for loading it
+
+    meta_title, text = _front_matter_title(text)
 
     # "html": False: HTML written in the Markdown is text of the story, never markup. Only a
     # heading that opens the file is the title; "# Later" further down is a section heading.
     title, body = _read_html(MarkdownIt("commonmark", {"html": False}).render(text),
                              leading_h1_only=True)
-    return title, body
+    return title or meta_title, body
 
 
 def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:

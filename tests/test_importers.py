@@ -64,6 +64,15 @@ def test_md_syntax_gives_way_to_its_words_and_lists_keep_their_markers():
     )
 
 
+def test_md_front_matter_is_not_story_text_and_gives_its_title():
+    data = b"---\ntitle: Bridge reopens\nauthor: Someone\n---\n\nThe bridge reopened on Monday.\n"
+    assert read_article("s.md", data, LIMIT) == ("Bridge reopens", "The bridge reopened on Monday.")
+    data = b"---\ntitle: From the front matter\n---\n# The headline\n\nText.\n"
+    assert read_article("s.md", data, LIMIT) == ("The headline", "Text.")
+    # Two rules around a paragraph are not front matter.
+    assert read_article("s.md", b"---\nA short intro.\n---\n\nMore.", LIMIT)[1].startswith("A short intro.")
+
+
 def test_html_and_word_lists_keep_their_bullets_and_numbers():
     html = b"<h1>T</h1><ul><li><p>One</p></li><li>Two</li></ul><ol><li>A</li><li>B</li></ol>"
     assert read_article("s.html", html, LIMIT) == ("T", "• One\n\n• Two\n\n1. A\n\n2. B")
