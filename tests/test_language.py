@@ -317,3 +317,21 @@ def test_revised_default_lexicon_on_fresh_copy():
     assert loud("A mouthwatering menu and a mouth-watering price.") == ["mouthwatering", "mouth-watering"]
     assert loud("The so called experts met. The village is so called because of its mill.") == ["so called"]
     assert loud("The boss was said to be leaving.") == ["was said to"]
+
+
+def test_an_exception_without_the_term_in_it_is_refused():
+    ok = Term("claim", "loaded_verb", "warn", "x", exceptions=("claimed responsibility", "claims-office"))
+    assert validate_term(ok) == []
+    bad = Term("odd phrase", "editorializing", "warn", "x", exceptions=("unrelated words",))
+    assert validate_term(bad) == [
+        "the exception “unrelated words” does not contain “odd phrase” in any form, so it would "
+        "never apply (an exception is a longer phrase around the term)"
+    ]
+    _, errors = parse_csv("phrase,category,severity,rationale,alternatives,style_note,exceptions\n"
+                          "odd phrase,editorializing,warn,Why.,,,unrelated words\n")
+    assert [e.row for e in errors] == [2]
+
+
+def test_every_default_exception_contains_its_term():
+    terms, errors = parse_csv(language_eval.DEFAULT_LEXICON.read_text(encoding="utf-8"))
+    assert errors == [] and len(terms) > 1000

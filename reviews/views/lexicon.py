@@ -58,9 +58,10 @@ class TermForm(forms.ModelForm):
             return data  # "This field is required" says it; no second message about it
         # Category and severity are choices the form has checked already: only the phrase's
         # own rules (not a stop word, not a single letter...) are left to ask about.
-        term = language.Term(phrase=data.get("phrase", ""), category="editorializing")
+        term = language.Term(phrase=data.get("phrase", ""), category="editorializing",
+                             exceptions=tuple(_list_field(data.get("exceptions_text", ""))))
         for problem in language.validate_term(term):
-            self.add_error("phrase", problem)
+            self.add_error("exceptions_text" if "exception" in problem else "phrase", problem)
         normalized = fold_phrase(data.get("phrase", ""))
         clash = LexiconTerm.objects.filter(normalized=normalized).exclude(pk=self.instance.pk).first()
         if clash:
