@@ -596,3 +596,12 @@ def test_markdown_header_lines_carry_no_live_html(snapshot):
     header = out[: out.index("---")]
     assert "<img" not in header and "<b>" not in header and "<i>" not in header
     assert "Desk: City “desk” &lt;img src=x onerror=alert(1)>" in header
+
+
+def test_word_comment_ids_are_unique_and_in_order(snapshot):
+    xml = zipfile.ZipFile(io.BytesIO(EXPORTERS["docx"](snapshot))).read("word/comments.xml").decode()
+    ids = [int(x) for x in re.findall(r'<w:comment [^>]*w:id="(\d+)"', xml)]
+    assert ids and ids == list(range(len(ids)))
+    document = zipfile.ZipFile(io.BytesIO(EXPORTERS["docx"](snapshot))).read("word/document.xml").decode()
+    starts = sorted(int(x) for x in re.findall(r'<w:commentRangeStart w:id="(\d+)"', document))
+    assert starts == ids  # every comment is anchored, once
