@@ -273,6 +273,11 @@
 
   function onClick(event) {
     const target = event.target;
+    const dismiss = target.closest(".notice-close");
+    if (dismiss) {
+      dismiss.closest(".notice").remove();
+      return;
+    }
     const menuLink = target.closest("details.menu a");
     if (menuLink) {
       menuLink.closest("details").open = false; // the download or page still goes ahead
@@ -438,7 +443,14 @@
     if (!box) return;
     const p = document.createElement("p");
     p.className = "notice notice-" + (kind || "info");
-    p.textContent = message;
+    const text = document.createElement("span");
+    text.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "notice-close";
+    close.setAttribute("aria-label", "Dismiss this message");
+    close.textContent = "×";
+    p.append(text, " ", close);
     box.appendChild(p);
     setTimeout(function () {
       p.remove();

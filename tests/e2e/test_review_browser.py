@@ -217,3 +217,24 @@ def test_the_story_menus_stay_on_a_phone_screen(browser, live_server, writer, ed
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (menu, box)
         page.keyboard.press("Escape")
     context.close()
+
+
+def test_a_message_from_the_server_can_be_dismissed(page, login, editor, writer):
+    import json
+
+    article = services.create_article(writer, title="Ferry", text="Boats leave hourly.")
+    note = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+            "body": {"type": "TextualBody", "value": "Which boats?"},
+            "target": {"selector": {"type": "TextQuoteSelector", "exact": "Boats leave hourly"}}}
+    login("editor")
+    page.goto(article.get_absolute_url())
+    page.get_by_text("Import notes", exact=True).click()
+    page.locator("#notes-file").set_input_files(
+        {"name": "notes.jsonld", "mimeType": "application/ld+json",
+         "buffer": json.dumps(note).encode()}
+    )
+    page.locator(".import-notes").get_by_role("button", name="Import").click()
+    notice = page.locator("#notices .notice")
+    expect(notice).to_contain_text("Imported notes: 0 anchored, 1 re-anchored")
+    notice.get_by_role("button", name="Dismiss this message").click()
+    expect(notice).to_have_count(0)
