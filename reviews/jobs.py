@@ -250,6 +250,7 @@ def describe_result(job: Job) -> str:
     if job.kind == Job.RESCAN:
         n = r.get("articles", 0)
         return (f"Rescanned {n} open stor{'y' if n == 1 else 'ies'}: {r.get('added', 0)} new flags, "
+                f"{r.get('updated', 0)} changed (severity, wording or advice), "
                 f"{r.get('removed', 0)} removed.")
     n = r.get("stories", 0)
     text = f"Your ZIP of {n} stor{'y' if n == 1 else 'ies'} is ready."

@@ -194,6 +194,24 @@ def test_a_lexicon_change_rescans_open_stories_in_a_job(client, admin_user, make
     assert "being rescanned" in html and "Rescanned" in html  # the lexicon page shows the outcome
 
 
+def test_a_rescan_that_raises_a_terms_severity_says_how_many_flags_changed(client, admin_user, make_article):
+    from reviews.models import LexiconTerm
+
+    term = LexiconTerm.objects.create(phrase="plan", category="editorializing", severity="warn",
+                                      rationale="Test term.")
+    make_article(title="Minister", text=LOADED)
+    assert Flag.objects.filter(exact="plan", severity="warn").exists()
+    client.force_login(admin_user)
+    response = client.post(reverse("reviews:lexicon_edit", args=[term.pk]), {
+        "phrase": "plan", "category": "editorializing", "severity": "high",
+        "rationale": "Test term.", "alternatives_text": "", "exceptions_text": "", "enabled": "on",
+    }, follow=True)
+    html = response.content.decode()
+    changed = Flag.objects.filter(exact="plan", severity="high").count()
+    assert changed >= 1
+    assert f"0 new flags, {changed} changed (severity, wording or advice), 0 removed." in html
+
+
 def test_a_waiting_rescan_is_not_queued_twice(admin_user):
     with override_settings(TASKS=DATABASE_TASKS):
         first = jobs.start_rescan(admin_user)
