@@ -258,7 +258,8 @@ def article_edit(request, pk):
             if conflict:
                 post = request.POST.copy()
                 post["base_revision"] = str(current.pk)
-                post.update(ArticleEditForm.base_initial(article))
+                for name, value in ArticleEditForm.base_initial(article).items():
+                    post[name] = value  # the details as they are now: the next save is theirs
                 form = ArticleEditForm(post, user=request.user)
                 form.is_valid()
     else:
