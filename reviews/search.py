@@ -98,11 +98,9 @@ class Query:
         return " or ".join(_websearch_term(t) for t in self.negatives)
 
     def loose(self) -> Query:
-        """The same query with each phrase's words wanted anywhere in the story, and without
-        its exclusions: an index answers it without reading a single document (a phrase needs
-        the words' positions, an exclusion the whole document). The ranking step applies the
-        query itself to the stories this finds."""
-        if not self.negatives and not any(" " in t for g in self.groups for t in g):
+        """The same query with each phrase's words wanted anywhere in the story: an index
+        answers it without reading a single document (a phrase needs their positions)."""
+        if not any(" " in t for g in self.groups for t in g):
             return self
         groups = []
         for group in self.groups:
@@ -203,23 +201,19 @@ def ranked_ids(articles, query: Query) -> list[int]:
     Ties go to the story changed last.
     """
     loose = query.loose() if _is_postgres() else query
-    # Exclusions drop some of the loose window's stories: look at twice as many.
-    limit = RANK_WINDOW * 2 if loose is not query and query.negatives else RANK_WINDOW
-    window = _window(articles, loose, limit)
+    window = _window(articles, loose)
     ranks = _ranks(window, query)
-    if loose is not query and len(window) == limit and len(ranks) < RANK_WINDOW:
-        # A phrase whose words are common but which is not (or an exclusion of most of
-        # them): the loose window held too few real matches, so ask for the query itself.
+    if loose is not query and len(window) == RANK_WINDOW and len(ranks) < RANK_WINDOW:
+        # A phrase whose words are common but which is not: the window of stories with
+        # all the words held too few with the phrase, so look for the phrase itself.
         window = _window(articles, query)
         ranks = _ranks(window, query)
-    window = [pk for pk in window if pk in ranks][:RANK_WINDOW]  # the most recent matches
-    ranks = {pk: ranks[pk] for pk in window}
     recency = {pk: i for i, pk in enumerate(window)}
     return sorted(ranks, key=lambda pk: (-ranks[pk], recency[pk]))
 
 
-def _window(articles, query: Query, limit: int = RANK_WINDOW) -> list[int]:
-    """The ids of the limit most recently changed stories matching query."""
+def _window(articles, query: Query) -> list[int]:
+    """The ids of the RANK_WINDOW most recently changed stories matching query."""
     table = default_connection.ops.quote_name(Article._meta.db_table)
     if _is_postgres():
         where = [f"{TABLE}.article_id = {table}.id",
@@ -230,7 +224,7 @@ def _window(articles, query: Query, limit: int = RANK_WINDOW) -> list[int]:
         params = [query.fts5()]
     # ``extra``: Django has no other way to join a table that has no model.
     joined = articles.extra(tables=[TABLE], where=where, params=params)
-    return list(joined.order_by("-updated_at", "-id").values_list("pk", flat=True)[:limit])
+    return list(joined.order_by("-updated_at", "-id").values_list("pk", flat=True)[:RANK_WINDOW])
 
 
 def _ranks(ids: list[int], query: Query) -> dict[int, float]:
