@@ -324,3 +324,15 @@ def test_a_search_without_words_says_so_and_lists_every_story(as_editor, make_ar
     html = _html(as_editor, q="🚢 *")
     assert "has no words to search for, so every story is listed" in html
     assert sorted(_results(as_editor, q="🚢 *")) == ["Harbour", "Weather"]
+
+
+def test_an_exclusion_among_many_matches_still_lists_the_most_recent_others(
+    as_editor, make_article, monkeypatch
+):
+    monkeypatch.setattr(search, "RANK_WINDOW", 3)
+    for i in range(3):
+        make_article(title=f"Old {i}", text="The quay wall.")
+    for i in range(3):
+        make_article(title=f"New {i}", text="The quay wall was demolished.")
+    assert sorted(_results(as_editor, q="quay -demolished")) == ["Old 0", "Old 1", "Old 2"]
+    assert sorted(_results(as_editor, q="quay")) == ["New 0", "New 1", "New 2"]
