@@ -7,13 +7,11 @@ from django.utils import timezone
 
 from . import language
 from .exporters.snapshot import EventSnap, NoteSnap, ReplySnap, Snapshot
-from .models import Article, Flag, Reply, Revision
+from .models import Article, Flag, Reply, Revision, display_name
 
 
 def _name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
+    return display_name(user)
 
 
 def snapshot(article: Article, *, base_url: str = "", user=None, previous: Revision | None = None) -> Snapshot:

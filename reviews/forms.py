@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from . import permissions, workflow
-from .models import Annotation
+from .models import Annotation, display_name
 
 
 def _comment_field(label="Comment", required=True):
@@ -32,7 +32,7 @@ def reviewers():
 
 class ReviewerChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class ArticleForm(forms.Form):
@@ -93,8 +93,6 @@ class ArticleEditForm(ArticleForm):
     base_byline = forms.CharField(required=False, widget=forms.HiddenInput)
     base_desk = forms.CharField(required=False, widget=forms.HiddenInput)
     base_assignees = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    DETAILS = ("title", "byline", "desk", "assignees")
 
     @staticmethod
     def base_initial(article) -> dict:

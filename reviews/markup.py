@@ -30,7 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from . import highlighting, language
-from .models import Annotation, Flag, LexiconTerm
+from .models import Annotation, Flag, LexiconTerm, display_name
 
 
 @dataclass(slots=True)
@@ -187,10 +187,11 @@ class CardRenderer:
             return _e(reverse(f"reviews:{name}", args=[self._article_pk, pk]))
         return f"{parts[0]}{pk}{parts[1]}"
 
-    def _form(self, name: str, pk: int, target: str, inner: str) -> str:
+    def _form(self, name: str, pk: int, target: str, inner: str, cls: str = "") -> str:
         url = self._url(name, pk)
+        klass = f' class="{cls}"' if cls else ""
         return (
-            f'<form method="post" action="{url}" hx-post="{url}" hx-target="{target}" '
+            f'<form{klass} method="post" action="{url}" hx-post="{url}" hx-target="{target}" '
             f'hx-swap="outerHTML">{self.csrf}{inner}</form>'
         )
 
@@ -199,7 +200,7 @@ class CardRenderer:
         name = self._names.get(user_id)
         if name is None:
             user = self._people.get(user_id)
-            name = _e(user.get_full_name() or user.username) if user is not None else ""
+            name = _e(display_name(user))
             self._names[user_id] = name
         return name
 
@@ -296,16 +297,13 @@ class CardRenderer:
             )
         o.append("\n            ")
         if a.may_reattach and (a.orphaned or confirm):
-            url = self._url("annotation_reattach", pk)
             label = "Re-attach to selected text" if a.orphaned else "Move to selected text"
-            o.append(
-                f'\n            <form class="reattach-form" method="post" action="{url}" '
-                f'hx-post="{url}" hx-target="#workspace" hx-swap="outerHTML">\n'
-                f"              {self.csrf}\n"
-                f"              {self.selection_inputs}\n"
-                f'              <button type="submit" class="btn keep-selection">{label}</button>\n'
-                f"            </form>\n            "
-            )
+            o.append(self._form(
+                "annotation_reattach", pk, "#workspace",
+                f'{self.selection_inputs}<button type="submit" class="btn keep-selection">'
+                f"{label}</button>",
+                cls="reattach-form",
+            ))
         o.append("\n            ")
         if a.may_resolve:
             if is_open:
@@ -317,17 +315,14 @@ class CardRenderer:
             o.append(f"\n              \n              {form}\n              \n            ")
         o.append("\n          </div>\n          ")
         if a.may_reply:
-            url = self._url("reply_create", pk)
-            o.append(
-                f'\n          <form class="reply-form" method="post" action="{url}" hx-post="{url}" '
-                f'hx-target="#workspace" hx-swap="outerHTML">\n'
-                f"            {self.csrf}\n"
-                f'            <label for="reply-{pk}" class="sr-only">Reply to this note</label>\n'
-                f'            <textarea id="reply-{pk}" name="body" rows="1" required '
-                f'maxlength="{self.reply_max_length}" placeholder="Reply…"></textarea>\n'
-                f'            <button type="submit" class="btn">Reply</button>\n'
-                f"          </form>\n          "
-            )
+            o.append(self._form(
+                "reply_create", pk, "#workspace",
+                f'<label for="reply-{pk}" class="sr-only">Reply to this note</label>'
+                f'<textarea id="reply-{pk}" name="body" rows="1" required '
+                f'maxlength="{self.reply_max_length}" placeholder="Reply…"></textarea>'
+                '<button type="submit" class="btn">Reply</button>',
+                cls="reply-form",
+            ))
         o.append("\n        </li>\n        ")
         return "".join(o)
 
@@ -402,18 +397,14 @@ class CardRenderer:
                                     '<button type="submit" class="btn">Discuss</button>'))
             o.append("\n                </div>\n                ")
             if f.may_dismiss:
-                url = self._url("flag_dismiss", pk)
-                o.append(
-                    f'\n                <form class="dismiss-form" method="post" action="{url}" '
-                    f'hx-post="{url}" hx-target="#workspace" hx-swap="outerHTML">\n'
-                    f"                  {self.csrf}\n"
-                    f'                  <label for="dismiss-{pk}" class="sr-only">Why the words '
-                    f"are fine here</label>\n"
-                    f'                  <input id="dismiss-{pk}" name="reason" type="text" required '
-                    f'maxlength="500" placeholder="Why it’s fine here…">\n'
-                    f'                  <button type="submit" class="btn">Dismiss</button>\n'
-                    f"                </form>\n                "
-                )
+                o.append(self._form(
+                    "flag_dismiss", pk, "#workspace",
+                    f'<label for="dismiss-{pk}" class="sr-only">Why the words are fine here</label>'
+                    f'<input id="dismiss-{pk}" name="reason" type="text" required maxlength="500" '
+                    'placeholder="Why it’s fine here…">'
+                    '<button type="submit" class="btn">Dismiss</button>',
+                    cls="dismiss-form",
+                ))
             o.append("\n              ")
         elif f.state == "dismissed" and f.may_dismiss:
             form = self._form("flag_reopen", pk, "#workspace",

@@ -10,6 +10,14 @@ class ImmutableError(Exception):
     """Raised when code tries to change or delete a record that is append-only."""
 
 
+def display_name(user, fallback: str = "") -> str:
+    """How every page, export and message names a person: full name, else username; the
+    fallback for nobody (a failed login has no user, an imported story may have no author)."""
+    if user is None:
+        return fallback
+    return user.get_full_name() or user.get_username() or fallback
+
+
 class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True

@@ -11,7 +11,16 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from . import anchoring, importers, language, permissions, workflow
-from .models import Annotation, Article, Flag, LexiconTerm, Reply, ReviewEvent, Revision
+from .models import (
+    Annotation,
+    Article,
+    Flag,
+    LexiconTerm,
+    Reply,
+    ReviewEvent,
+    Revision,
+    display_name,
+)
 from .search import reindex as reindex_search  # noqa: F401  (importing connects its signals)
 
 
@@ -603,7 +612,7 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
             Annotation.LOADED_LANGUAGE if item.kind == "flag" else Annotation.COMMENT
         )
         body = (item.body or "").strip() or "(no comment)"
-        if item.creator and item.creator != (user.get_full_name() or user.username):
+        if item.creator and item.creator != display_name(user):
             body = f"{item.creator}: {body}"
         body = body[: settings.REVIEWS_MAX_COMMENT_LENGTH]
         if (start, end, body) in existing:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import permissions, team, workflow
-from ..models import AuditEntry
+from ..models import AuditEntry, display_name
 from ..services import ReviewError
 
 ROLE_CHOICES = [(r, r) for r in (workflow.WRITER, workflow.EDITOR, workflow.ADMIN)]
@@ -66,7 +66,7 @@ def team_role(request, user_id):
     user = _member(request, user_id)
     role = request.POST.get("role", "")
     return _act(request, lambda: team.change_role(request.user, user, role, request),
-                f"{user.get_full_name() or user.username} is now {role}.")
+                f"{display_name(user)} is now {role}.")
 
 
 @require_POST
@@ -74,14 +74,14 @@ def team_active(request, user_id):
     user = _member(request, user_id)
     active = request.POST.get("active") == "1"
     return _act(request, lambda: team.set_active(request.user, user, active, request),
-                f"{user.get_full_name() or user.username} {'reactivated' if active else 'deactivated'}.")
+                f"{display_name(user)} {'reactivated' if active else 'deactivated'}.")
 
 
 @require_POST
 def team_unlock(request, user_id):
     user = _member(request, user_id)
     return _act(request, lambda: team.unlock(request.user, user, request),
-                f"{user.get_full_name() or user.username} can log in again.")
+                f"{display_name(user)} can log in again.")
 
 
 def audit_log(request):
