@@ -58,6 +58,11 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        indexes = [
+            # The queue filtered by status, most recently changed first (and search's slices
+            # of those stories: search._window_postgres), without reading the other statuses.
+            models.Index(fields=["status", "updated_at", "id"], name="article_status_recent"),
+        ]
 
     def __str__(self):
         return self.title

@@ -29,6 +29,7 @@ shown unmarked rather than altered.)
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -50,6 +51,10 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 16
 # A search ranks at most this many matches: the most recently changed ones (see apply).
 RANK_WINDOW = 500
+# PostgreSQL reads the window in slices of the most recently changed stories (_window_postgres).
+FIRST_SLICE = 1000
+MAX_SLICES = 3
+MAX_SLICED_STORIES = 20_000
 # bm25() column weights (title, body, notes) and ts_rank_cd's normalisation (1: divide by
 # 1 + log(document length), so long stories do not win on length alone).
 BM25_WEIGHTS = "10.0, 1.0, 2.0"
@@ -96,19 +101,6 @@ class Query:
 
     def websearch_negatives(self) -> str:
         return " or ".join(_websearch_term(t) for t in self.negatives)
-
-    def loose(self) -> Query:
-        """The same query with each phrase's words wanted anywhere in the story: an index
-        answers it without reading a single document (a phrase needs their positions)."""
-        if not any(" " in t for g in self.groups for t in g):
-            return self
-        groups = []
-        for group in self.groups:
-            if len(group) == 1:
-                groups.extend((w,) for w in group[0].split(" "))
-            else:  # "a b" or c: keep the alternatives, loosened to their first words
-                groups.append(tuple(t.split(" ")[0] for t in group))
-        return Query(tuple(groups), ())
 
 
 def _fts5_string(term: str) -> str:
@@ -195,36 +187,91 @@ def ranked_ids(articles, query: Query) -> list[int]:
     """Ids of the stories in articles matching query (which has words to find), best first.
 
     Ranking every match of a common word would read every matching document, so ranking
-    covers the RANK_WINDOW most recently changed matches: one query finds their ids (the
+    covers the RANK_WINDOW most recently changed matches: _window finds their ids (the
     index answers "which stories match", the filters and the recency order come from the
-    story table) and one more ranks just those. With fewer matches every one is ranked.
+    story table) and one more query ranks just those. With fewer matches every one is ranked.
     Ties go to the story changed last.
     """
-    loose = query.loose() if _is_postgres() else query
-    window = _window(articles, loose)
+    window = _window(articles, query)
     ranks = _ranks(window, query)
-    if loose is not query and len(window) == RANK_WINDOW and len(ranks) < RANK_WINDOW:
-        # A phrase whose words are common but which is not: the window of stories with
-        # all the words held too few with the phrase, so look for the phrase itself.
-        window = _window(articles, query)
-        ranks = _ranks(window, query)
     recency = {pk: i for i, pk in enumerate(window)}
     return sorted(ranks, key=lambda pk: (-ranks[pk], recency[pk]))
 
 
 def _window(articles, query: Query) -> list[int]:
     """The ids of the RANK_WINDOW most recently changed stories matching query."""
-    table = default_connection.ops.quote_name(Article._meta.db_table)
     if _is_postgres():
-        where = [f"{TABLE}.article_id = {table}.id",
-                 f"{TABLE}.document @@ websearch_to_tsquery('{CONFIG}', %s)"]
-        params = [query.websearch()]
-    else:
-        where = [f"{TABLE}.rowid = {table}.id", f"{TABLE} MATCH %s"]
-        params = [query.fts5()]
+        return _window_postgres(articles, query)
+    table = default_connection.ops.quote_name(Article._meta.db_table)
+    where = [f"{TABLE}.rowid = {table}.id", f"{TABLE} MATCH %s"]
     # ``extra``: Django has no other way to join a table that has no model.
-    joined = articles.extra(tables=[TABLE], where=where, params=params)
+    joined = articles.extra(tables=[TABLE], where=where, params=[query.fts5()])
     return list(joined.order_by("-updated_at", "-id").values_list("pk", flat=True)[:RANK_WINDOW])
+
+
+def _window_postgres(articles, query: Query) -> list[int]:
+    """The window on PostgreSQL, read in slices of the most recently changed stories.
+
+    Left to itself the planner walks the stories newest first and reads each one's document
+    to test it (a document is a few kilobytes stored out of line), so a search matching one
+    story in twenty read ten thousand documents. Here the stories are taken a slice at a
+    time (the filters and the recency order come from the story table) and the GIN index is
+    intersected with each slice (_matching_among), which reads no document at all. The
+    first slice's share of matches sizes the next; a search too rare for a few slices to
+    fill the window looks up its matches first instead (_window_by_matches). At most
+    MAX_SLICES slices: the number of queries does not grow with the number of stories.
+    """
+    recent = articles.order_by("-updated_at", "-id").values_list("pk", flat=True)
+    found: list[int] = []
+    start, size = 0, FIRST_SLICE
+    for _ in range(MAX_SLICES):
+        ids = list(recent[start : start + size])
+        matched = _matching_among(ids, query)
+        found.extend(pk for pk in ids if pk in matched)
+        if len(found) >= RANK_WINDOW or len(ids) < size:
+            return found[:RANK_WINDOW]
+        start += size
+        if not found:
+            break
+        # Enough stories to fill the window at the rate seen so far, and half as many again.
+        size = math.ceil((RANK_WINDOW - len(found)) * start / len(found) * 1.5)
+        if start + size > MAX_SLICED_STORIES:
+            break
+    return _window_by_matches(articles, query)
+
+
+def _matching_among(ids: list[int], query: Query) -> set[int]:
+    """Which of these stories match query: the GIN index ANDed with the primary key index."""
+    if not ids:
+        return set()
+    with transaction.atomic(), default_connection.cursor() as cursor:
+        # A plain index scan on the primary key would read every one of these stories'
+        # documents to test it; without it the planner combines the two indexes' bitmaps
+        # (or reads just the matches' rows). SET LOCAL ends with this transaction; it is put
+        # back by hand in case the caller's transaction goes on.
+        cursor.execute("SELECT current_setting('enable_indexscan'), "
+                       "set_config('enable_indexscan', 'off', true)")
+        before = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT article_id FROM {TABLE} "
+            f"WHERE document @@ websearch_to_tsquery('{CONFIG}', %s) AND article_id = ANY(%s)",
+            [query.websearch(), ids],
+        )
+        matched = {pk for (pk,) in cursor.fetchall()}
+        cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
+    return matched
+
+
+def _window_by_matches(articles, query: Query) -> list[int]:
+    """The window of a rare search: its matches first (OFFSET 0 keeps the planner from
+    folding them back into a walk over every story), then the filters and the order."""
+    matches = RawSQL(
+        f"SELECT article_id FROM {TABLE} "
+        f"WHERE document @@ websearch_to_tsquery('{CONFIG}', %s) OFFSET 0",
+        [query.websearch()],
+    )
+    found = articles.filter(pk__in=matches).order_by("-updated_at", "-id")
+    return list(found.values_list("pk", flat=True)[:RANK_WINDOW])
 
 
 def _ranks(ids: list[int], query: Query) -> dict[int, float]:
@@ -234,10 +281,14 @@ def _ranks(ids: list[int], query: Query) -> dict[int, float]:
     marks = ", ".join(["%s"] * len(ids))
     with default_connection.cursor() as cursor:
         if _is_postgres():
+            # The match is tested in the SELECT list, not the WHERE clause: there the planner
+            # may read every story the GIN index offers (thousands, each document fetched to
+            # check a phrase) and only then keep these ids.
             cursor.execute(
-                f"SELECT article_id, ts_rank_cd(document, q, {PG_NORMALIZATION}) "
+                f"SELECT article_id, CASE WHEN document @@ q "
+                f"THEN ts_rank_cd(document, q, {PG_NORMALIZATION}) END "
                 f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
-                f"WHERE article_id IN ({marks}) AND document @@ q",
+                f"WHERE article_id IN ({marks})",
                 [query.websearch(), *ids],
             )
         else:
@@ -246,7 +297,7 @@ def _ranks(ids: list[int], query: Query) -> dict[int, float]:
                 f"WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
                 [query.fts5(), *ids],
             )
-        return dict(cursor.fetchall())
+        return {pk: rank for pk, rank in cursor.fetchall() if rank is not None}
 
 
 @dataclass(frozen=True)
@@ -291,12 +342,12 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
             common = f'StartSel="{START}", StopSel="{STOP}"'
             text = query.websearch()
             cursor.execute(
-                f"SELECT article_id, title, "
+                f"SELECT article_id, document @@ q, title, "
                 f"ts_headline('{CONFIG}', title, q, %s), "
                 f"ts_headline('{CONFIG}', body, q, %s), "
                 f"ts_headline('{CONFIG}', notes, q, %s) "
                 f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
-                f"WHERE article_id IN ({marks}) AND document @@ q",
+                f"WHERE article_id IN ({marks})",  # the match tested apart: see _ranks
                 [
                     f"{common}, HighlightAll=true",
                     f'{common}, MaxFragments=2, MaxWords=22, MinWords=8, FragmentDelimiter=" … "',
@@ -307,7 +358,7 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
             )
         else:
             cursor.execute(
-                f"SELECT rowid, title, highlight({TABLE}, 0, %s, %s), "
+                f"SELECT rowid, 1, title, highlight({TABLE}, 0, %s, %s), "
                 f"snippet({TABLE}, 1, %s, %s, '…', 28), snippet({TABLE}, 2, %s, %s, '…', 20) "
                 f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
                 [START, STOP, START, STOP, START, STOP, query.fts5(), *ids],
@@ -316,7 +367,8 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
     return {
         pk: Hit(title=_markup(marked) if _unmarked(marked) == title else None,
                 body=_markup(body), notes=_markup(notes))
-        for pk, title, marked, body, notes in rows
+        for pk, matched, title, marked, body, notes in rows
+        if matched
     }
 
 

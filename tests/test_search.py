@@ -336,3 +336,57 @@ def test_an_exclusion_among_many_matches_still_lists_the_most_recent_others(
         make_article(title=f"New {i}", text="The quay wall was demolished.")
     assert sorted(_results(as_editor, q="quay -demolished")) == ["Old 0", "Old 1", "Old 2"]
     assert sorted(_results(as_editor, q="quay")) == ["New 0", "New 1", "New 2"]
+
+
+@pytest.mark.parametrize(
+    ("first_slice", "most"),
+    [(1000, 20_000), (2, 20_000), (3, 12), (1, 2)],
+    ids=["one slice", "many slices", "slices then matches", "matches first"],
+)
+def test_the_window_is_the_most_recent_matches_however_it_is_read(
+    make_article, editor, monkeypatch, first_slice, most
+):
+    """On PostgreSQL the window is read in slices of recent stories (or, for a rare search,
+    from its matches): whichever way, it is the same stories a plain query finds."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the sliced window is PostgreSQL's; SQLite asks FTS5 in one query")
+    monkeypatch.setattr(search, "RANK_WINDOW", 4)
+    monkeypatch.setattr(search, "FIRST_SLICE", first_slice)
+    monkeypatch.setattr(search, "MAX_SLICED_STORIES", most)
+    texts = [
+        "The bus lane on the quay opened.",
+        "A lane for the bus on the quay.",
+        "The quay wall was demolished.",
+        "Weather: rain on the quay.",
+        "The bus lane was demolished.",
+        "Nothing about it here.",
+    ]
+    for i in range(24):
+        a = make_article(title=f"Story {i}", text=texts[i % len(texts)])
+        if i % 4 == 0:
+            a.assignees.add(editor)
+        if i % 5 == 0:
+            services.transition(a, editor, "submit")
+    for text in ['"bus lane"', "quay -demolished", "bus or weather", "quay", "demolished wall"]:
+        query = search.parse(text)
+        for articles in (
+            Article.objects.all(),
+            Article.objects.filter(status=workflow.IN_REVIEW),
+            Article.objects.filter(assignees=editor),
+        ):
+            plain = articles.filter(pk__in=search._matching_ids_sql(query.websearch()))
+            expected = list(plain.order_by("-updated_at", "-id").values_list("pk", flat=True)[:4])
+            assert search._window(articles, query) == expected, (text, str(articles.query))
+
+
+def test_a_search_leaves_the_planner_settings_as_it_found_them(as_editor, make_article):
+    from django.db import connection
+
+    make_article(title="Harbour", text="The harbour wall.")
+    assert _results(as_editor, q="harbour") == ["Harbour"]
+    if connection.vendor == "postgresql":  # the sliced window turns index scans off for a query
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_indexscan')")
+            assert cursor.fetchone()[0] == "on"
