@@ -49,7 +49,7 @@ START, STOP = "\x02", "\x03"  # marks around matched words, from the database to
 MAX_FIELD_CHARS = 100_000  # words beyond this in a story's text (or its notes) are not indexed
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 16
-# A search ranks at most this many matches: the most recently changed ones (see apply).
+# A search ranks at most this many matches: the most recently changed ones (see ranked_ids).
 RANK_WINDOW = 500
 # PostgreSQL reads the window in slices of the most recently changed stories (_window_postgres).
 FIRST_SLICE = 1000
