@@ -269,6 +269,18 @@ def test_docx_lists_orphaned_notes_at_the_end(snapshot):
     tail = "\n".join(paras[at:])
     assert "“the old second paragraph”" in tail and "This passage was cut." in tail
     assert "Review history" in paras
+    assert any(p.endswith("Ben Writer: draft → in_review. Ready for a look.") for p in paras)
+
+
+def test_the_event_that_created_a_story_has_no_empty_from_state(snapshot):
+    import docx
+
+    created = EventSnap("Ben Writer", "", "Draft", "Created", T0)
+    snap = dataclasses.replace(snapshot, events=(created,))
+    paras = [p.text for p in docx.Document(io.BytesIO(EXPORTERS["docx"](snap))).paragraphs]
+    assert any(p.endswith("Ben Writer: Draft. Created") for p in paras)
+    html = EXPORTERS["html"](snap).decode("utf-8")
+    assert "Ben Writer: Draft. Created</li>" in html and "→" not in html.split("Review history")[1]
 
 
 def test_docx_survives_text_xml_cannot_hold():
@@ -372,8 +384,12 @@ def test_markdown_highlights_and_comments(snapshot):
         "“{==reckless==}{>>Loaded language (Contentious label, high): Judgement word presented as fact. Suggested: risky, contested<<}”"
         in out
     )
-    # Overlapping notes 1-3 are one highlight per paragraph, with all three comments after it.
-    assert "{==cost four million euros.==}\n\n{==Residents 🎉 called==}{>>" in out
+    # Overlapping notes 1-3 are one highlight per paragraph; notes 1 and 2 end in the first
+    # paragraph, so their comments follow it, and note 3's follows the second.
+    assert "{==cost four million euros.==}{>>On “cost four million”: Needs source" in out
+    first, second = out.split("{==Residents 🎉 called==}", 1)
+    assert "Is it the total or per year?" in first and "Two paragraphs: tighten." not in first
+    assert second.startswith("{>>On “million euros.")
     assert (
         "{>>Fact check — Ana Editor: Source for the figure? — Reply (Ben Writer): From the council budget, p. 12. — Reply (Ana Editor): Thanks — add the page link.<<}"
         not in out

@@ -233,8 +233,8 @@ def _body(snapshot: Snapshot) -> str:
         )
     if snapshot.events:
         events = "".join(
-            f"<li>{_e(human_date(ev.created))} — {_e(ev.actor)}: {_e(ev.from_status)} → "
-            f"{_e(ev.to_status)}{_e('. ' + ev.comment) if ev.comment else ''}</li>"
+            f"<li>{_e(human_date(ev.created))} — {_e(ev.actor)}: {_e(ev.change)}"
+            f"{_e('. ' + ev.comment) if ev.comment else ''}</li>"
             for ev in snapshot.events
         )
         parts.append(f'<section class="history"><h2>Review history</h2><ul>{events}</ul></section>')

@@ -17,7 +17,8 @@ not the whole highlight starts its comment with its own quote ("On “...”: ")
 is lost. Passages that merely touch are not merged.
 
 A highlight never crosses a paragraph break: processors treat a blank line as the end of any
-markup. A passage over two paragraphs is highlighted in each, with its comments after the last.
+markup. A passage over two paragraphs is highlighted in each; each note's comment follows the
+paragraph where its own passage ends.
 
 The text stays intact
 ---------------------
@@ -161,13 +162,18 @@ def render_review(text: str, notes: list[NoteSnap]) -> tuple[str, list[NoteSnap]
         if not pieces:
             unplaced.extend(members)
             continue
-        for a, b in pieces:
+        waiting = list(members)
+        for k, (a, b) in enumerate(pieces):
             out.append(_insert(text, at, a, points))
             out.append("{==" + _insert(text, a, b, points) + "==}")
             at = b
-        for note in members:
-            whole = len(members) > 1 and (note.start, note.end) != (start, end)
-            out.append("{>>" + comment_text(note, quote_it=whole) + "<<}")
+            # Each comment follows the paragraph where its own passage ends.
+            last = k == len(pieces) - 1
+            here = [n for n in waiting if last or n.end <= b]
+            waiting = [n for n in waiting if n not in here]
+            for note in here:
+                whole = len(members) > 1 and (note.start, note.end) != (start, end)
+                out.append("{>>" + comment_text(note, quote_it=whole) + "<<}")
     out.append(_insert(text, at, len(text), points))
     return "".join(out), unplaced
 

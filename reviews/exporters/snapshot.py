@@ -52,6 +52,11 @@ class EventSnap:
     comment: str
     created: datetime
 
+    @property
+    def change(self) -> str:
+        """"In review → Approved", or just "Draft" for the event that created the story."""
+        return f"{self.from_status} → {self.to_status}" if self.from_status else self.to_status
+
 
 @dataclass(frozen=True)
 class Snapshot:

@@ -223,9 +223,7 @@ def _history(document, snapshot: Snapshot) -> None:
         return
     document.add_heading("Review history", level=1)
     for event in snapshot.events:
-        line = (
-            f"{human_date(event.created)} — {event.actor}: {event.from_status} → {event.to_status}"
-        )
+        line = f"{human_date(event.created)} — {event.actor}: {event.change}"
         if event.comment:
             line += f". {event.comment}"
         document.add_paragraph(xml_safe(line), style="List Bullet")
