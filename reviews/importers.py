@@ -14,8 +14,10 @@ Articles (``read_article``)
   blank line; tables are read cell by cell. The title is the first paragraph styled Title; or,
   failing that, a Heading 1 if it is the first non-empty paragraph (a Heading 1 further down is a
   section heading, not the headline, and stays in the text).
-- .html/.htm: sanitised by nh3 to a small set of text tags, with the *contents* of script,
-  style, template, svg and similar elements removed, then turned into text with the stdlib
+- .html/.htm: sanitised by nh3 to a small set of text tags, with the *contents* of nav,
+  button, script, style, template, svg and similar elements removed; a saved web page keeps
+  only its <article> or <main> when it has one, and otherwise loses the page's own header,
+  footer and asides. Then it is turned into text with the stdlib
   parser: block elements (p, div, h1-h6, li, br, blockquote ...) become paragraph breaks and
   whitespace collapses as a browser would; list items start with "• " (or "1. " in a numbered
   list). The title is the first <h1> (the headline as printed; <title> often carries the site
@@ -267,10 +269,12 @@ def _docx_paragraphs(document):
 # kept), except the elements below whose content is never text for a reader.
 _HTML_KEEP = {
     "title", "h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "br", "li", "ul", "ol", "blockquote",
-    "pre", "section", "article", "header", "footer", "aside", "main", "nav", "figure",
+    "pre", "section", "article", "header", "footer", "aside", "main", "figure",
     "figcaption", "table", "tr", "td", "th", "dd", "dt", "dl", "hr", "address",
 }  # fmt: skip
 _HTML_DROP = {
+    "nav",  # a page's menus and links, never the story
+    "button",
     "script",
     "style",
     "template",
@@ -292,24 +296,28 @@ def _read_html(markup: str, leading_h1_only: bool = False) -> tuple[str | None, 
     parser = _TextExtractor(leading_h1_only)
     parser.feed(safe)
     parser.close()
-    paragraphs = parser.paragraphs()
-    title = parser.h1 or parser.title
-    if parser.h1 is not None and parser.h1_index is not None:
-        del paragraphs[parser.h1_index]
-    return title, "\n\n".join(paragraphs)
+    return parser.h1 or parser.title, "\n\n".join(parser.paragraphs())
 
 
 _LIST_MARKER = re.compile(r"•|\d+\.")
 
 
+_STORY = {"article", "main"}
+_FURNITURE = {"header", "footer", "aside"}  # outside the story: the site's, not the story's
+
+
 class _TextExtractor(HTMLParser):
     """Text of sanitised HTML: each block element ends a paragraph; whitespace collapses except
-    inside <pre>; the first <h1> and the <title> are remembered."""
+    inside <pre>; the first <h1> (taken out of the text as the title) and the <title> are
+    remembered. A saved web page keeps only the text inside its <article> or <main> when it
+    has one, and otherwise drops the page's own header, footer and asides."""
 
     def __init__(self, leading_h1_only: bool = False):
         super().__init__(convert_charrefs=True)
         self._leading_h1_only = leading_h1_only
-        self._paras: list[str] = []
+        self._paras: list[tuple[str, bool, bool]] = []  # (text, in the story, in furniture)
+        self._story = 0  # open <article>/<main> elements
+        self._furniture = 0  # open header/footer/aside elements outside any story element
         self._current: list[str] = []
         self._pre = 0
         self._in_title = False
@@ -317,7 +325,6 @@ class _TextExtractor(HTMLParser):
         self.title: str | None = None
         self._title_parts: list[str] = []
         self.h1: str | None = None
-        self.h1_index: int | None = None
         self._lists: list[int | None] = []  # per open list: the next number, None for bullets
 
     def handle_starttag(self, tag, attrs):
@@ -325,6 +332,10 @@ class _TextExtractor(HTMLParser):
             self._in_title = True
         elif tag in _BLOCK:
             self._break()
+            if tag in _STORY:
+                self._story += 1
+            elif tag in _FURNITURE and not self._story:
+                self._furniture += 1
             if tag == "pre":
                 self._pre += 1
             if tag == "h1" and self.h1 is None and not (self._leading_h1_only and self._paras):
@@ -350,11 +361,13 @@ class _TextExtractor(HTMLParser):
                 self._in_h1 = False
                 text = self._flush_text()
                 if text:
-                    self.h1 = text
-                    self.h1_index = len(self._paras)
-                    self._paras.append(text)
+                    self.h1 = text  # the title, not a paragraph
                 return
             self._break()
+            if tag in _STORY:
+                self._story = max(0, self._story - 1)
+            elif tag in _FURNITURE and not self._story:
+                self._furniture = max(0, self._furniture - 1)
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
             if tag in ("ul", "ol") and self._lists:
@@ -380,11 +393,13 @@ class _TextExtractor(HTMLParser):
             # for them.
             self._current = [text.strip() + " "]
         elif text.strip():
-            self._paras.append(text)
+            self._paras.append((text, self._story > 0, self._furniture > 0))
 
     def paragraphs(self) -> list[str]:
         self._break()
-        return self._paras
+        if any(in_story for _, in_story, _ in self._paras):
+            return [text for text, in_story, _ in self._paras if in_story]
+        return [text for text, _, furniture in self._paras if not furniture]
 
 
 # --------------------------------------------------------------------------------------------

@@ -214,7 +214,6 @@ def test_html_text_blocks_title_and_no_script_or_style():
     title, body = read_article("page.html", HTML.encode(), LIMIT)
     assert title == "Harbour Road & the plan"
     assert body.split("\n\n") == [
-        "Home",
         "Zoë said the plan was “reckless”.",
         "New line here.",
         "Div text",
@@ -226,8 +225,30 @@ def test_html_text_blocks_title_and_no_script_or_style():
         "Reaction",
         "keep   spaces",
     ]
-    for hidden in ("secret", "alert", "color", "no script text", "Site |"):
+    for hidden in ("secret", "alert", "color", "no script text", "Site |", "Home"):
         assert hidden not in body
+
+
+def test_a_saved_web_page_keeps_its_story_and_drops_the_sites_furniture():
+    page = """<html><head><title>Daily Planet | Floods</title></head><body>
+    <header><a href="/">Daily Planet</a><nav><a>Home</a> | <a>Sport</a></nav></header>
+    <main><article><header><h1>River bursts its banks</h1><p>By Ana Ruiz</p></header>
+    <p>The river rose two metres overnight.</p><button>Share</button>
+    <aside>Read more: last year's floods</aside>
+    <footer>Ana Ruiz covers the environment.</footer></article></main>
+    <aside>Most read</aside><footer>© Daily Planet 2026 · Cookie settings</footer></body></html>"""
+    title, body = read_article("floods.html", page.encode(), LIMIT)
+    assert title == "River bursts its banks"
+    assert body.split("\n\n") == [
+        "By Ana Ruiz",
+        "The river rose two metres overnight.",
+        "Read more: last year's floods",
+        "Ana Ruiz covers the environment.",
+    ]
+    # No <article> or <main>: the page's own header, footer and asides go, the rest stays.
+    plain = """<body><header>Daily Planet</header><h1>Storm</h1><p>Winds of 90 mph.</p>
+    <aside>Most read</aside><footer>© Daily Planet</footer></body>"""
+    assert read_article("storm.html", plain.encode(), LIMIT) == ("Storm", "Winds of 90 mph.")
 
 
 def test_html_title_element_when_there_is_no_h1():
