@@ -376,7 +376,29 @@
       range.setEnd(range.startContainer, range.startOffset + 1);
       rect = range.getClientRects()[0];
     }
-    if (!rect) rect = range.startContainer.nodeType === Node.ELEMENT_NODE ? range.startContainer.getBoundingClientRect() : null;
+    if (!rect && range.startContainer.nodeType === Node.ELEMENT_NODE) {
+      // Between elements (focus just arrived by Tab): the caret goes before the next letter,
+      // one line high, not over the whole paragraph.
+      const el = range.startContainer;
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      const from = el.childNodes[range.startOffset];
+      let node = walker.nextNode();
+      while (node && ((from && !(from === node || from.contains(node) ||
+          (from.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING))) || !node.length)) {
+        node = walker.nextNode();
+      }
+      if (node) {
+        const letter = document.createRange();
+        letter.setStart(node, 0);
+        letter.setEnd(node, 1);
+        rect = letter.getClientRects()[0];
+      }
+      if (!rect) {
+        const box = el.getBoundingClientRect();
+        const line = parseFloat(getComputedStyle(el).lineHeight) || 24;
+        rect = { left: box.left, top: box.top, height: Math.min(box.height, line) };
+      }
+    }
     if (!rect) return;
     if (!caret) {
       caret = document.createElement("span");
@@ -416,6 +438,11 @@
 
   function onKeydown(event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" && event.target.closest && event.target.closest("details.menu[open]")) {
+      // Escape closes a menu even from a field inside it (Import notes' file chooser).
+      closeMenus(null);
+      return;
+    }
     if (typingIn(event.target)) return;
     const key = event.key.toLowerCase();
     if (key === "a" && selectionTools() && (pending || readSelection())) {

@@ -100,3 +100,16 @@ def test_queued_export_runs_on_the_worker_fails_visibly_and_retries(page, login,
     assert len(zipfile.ZipFile(path).namelist()) == 6
     page.get_by_role("link", name="Jobs").click()
     expect(page.locator("table.jobs")).to_contain_text("attempt 2")
+
+
+def test_escape_closes_the_import_notes_menu_from_its_file_chooser(page, login, editor, writer):
+    article = services.create_article(writer, title="Bus lane", text=TEXT)
+    login("editor")
+    page.goto(article.get_absolute_url())
+    page.get_by_text("Import notes", exact=True).click()
+    chooser = page.get_by_label("W3C Web Annotation file (JSON-LD)")
+    expect(chooser).to_be_visible()
+    chooser.focus()
+    page.keyboard.press("Escape")
+    expect(chooser).to_be_hidden()
+    expect(page.get_by_text("Import notes", exact=True)).to_be_focused()

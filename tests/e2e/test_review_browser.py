@@ -115,6 +115,19 @@ def test_keyboard_selection_can_be_annotated(page, login, editor, writer):
     assert Annotation.objects.get().exact == "voted 7-4"
 
 
+def test_the_keyboard_caret_is_one_line_high_when_the_text_is_focused(page, login, editor, writer):
+    article = services.create_article(writer, title="Keys", text=STORY)
+    login("editor")
+    page.goto(article.get_absolute_url())
+    page.locator("#article-text").focus()
+    caret = page.locator("#kbd-caret")
+    expect(caret).to_be_visible()
+    line = page.locator("#article-text p").first.evaluate(
+        "p => parseFloat(getComputedStyle(p).lineHeight)"
+    )
+    assert 0 < caret.bounding_box()["height"] <= line * 1.2
+
+
 def test_empty_comment_shows_a_form_error_in_the_dialog(
     page, login, editor, writer, expected_console
 ):
