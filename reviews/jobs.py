@@ -248,8 +248,9 @@ def describe_result(job: Job) -> str:
     """One line on what a finished job did."""
     r = job.result or {}
     if job.kind == Job.RESCAN:
-        n = r.get("articles", 0)
-        return (f"Rescanned {n} open stor{'y' if n == 1 else 'ies'}: {r.get('added', 0)} new flags, "
+        n, added = r.get("articles", 0), r.get("added", 0)
+        return (f"Rescanned {n} open stor{'y' if n == 1 else 'ies'}: "
+                f"{added} new flag{'' if added == 1 else 's'}, "
                 f"{r.get('updated', 0)} changed (severity, wording or advice), "
                 f"{r.get('removed', 0)} removed.")
     n = r.get("stories", 0)
