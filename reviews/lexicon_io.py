@@ -44,8 +44,10 @@ def import_terms(
 ) -> ImportResult:
     """Import a CSV or Vale YAML file, all rows or none; raises LexiconImportError listing
     every bad row. A term already in the lexicon is an error, unless update_existing: then
-    the file's row replaces its category, severity, rationale, alternatives, style note and
-    exceptions (the round trip "export, edit in a spreadsheet, import")."""
+    a CSV row replaces its category, severity, rationale, alternatives, style note and
+    exceptions (the round trip "export, edit in a spreadsheet, import"), while a Vale rule,
+    which has one message and level for all its words, only adds the alternatives the term
+    lacks: the house's own rationale and severity stay."""
     from .language.lexicon import fold_phrase
 
     text = decode(raw)
@@ -68,6 +70,12 @@ def import_terms(
             continue
         incoming = LexiconTerm.from_term(term)
         fields = ["category", "severity", "rationale", "alternatives", "style_note", "exceptions"]
+        if kind == "yaml":
+            fields = ["alternatives"]
+            incoming.alternatives = row.alternatives + [
+                a for a in incoming.alternatives if a.casefold() not in
+                {b.casefold() for b in row.alternatives}
+            ]
         if any(getattr(row, f) != getattr(incoming, f) for f in fields):
             for f in fields:
                 setattr(row, f, getattr(incoming, f))

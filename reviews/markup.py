@@ -371,7 +371,14 @@ class CardRenderer:
         o.append("\n              ")
         if f.is_open:
             o.append("\n                ")
-            if f.suggestions and f.may_act:
+            if f.suggestions and f.attributed:
+                # The speaker's words: never replaced with ours (accept_suggestion refuses).
+                joined = ", ".join(_e(str(alt)) for alt in f.suggestions)
+                o.append(
+                    '<p class="muted">The speaker\'s own words, so not replaced here. In our '
+                    f"own voice: {joined}</p>"
+                )
+            elif f.suggestions and f.may_act:
                 o.append(
                     '\n                <div class="suggestions"><span class="label">Replace with'
                     "</span>\n                  "

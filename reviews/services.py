@@ -145,7 +145,9 @@ def _carry_annotations(article: Article, old: Revision, new: Revision) -> None:
         item.revision = new
         item.start, item.end = anchor.start, anchor.end
         item.exact, item.prefix, item.suffix = quote.exact, quote.prefix, quote.suffix
-        item.anchor_confidence = anchor.confidence
+        # Doubt stays until someone confirms the position: a later edit elsewhere, which
+        # moves the passage cleanly, does not vouch for where an earlier one put it.
+        item.anchor_confidence = min(item.anchor_confidence, anchor.confidence)
     fields = ["revision", "start", "end", "exact", "prefix", "suffix", "orphaned", "anchor_confidence"]
     Annotation.objects.bulk_update(annotations, fields)
     Flag.objects.filter(pk__in=doomed).delete()
@@ -249,6 +251,11 @@ def accept_suggestion(flag: Flag, user, replacement: str) -> Revision:
         raise Forbidden("You may not change this story's text.")
     if not flag.is_open:
         raise ReviewError("This flag has already been dealt with.")
+    if flag.attributed:
+        raise ReviewError(
+            "These words are inside a direct quotation: the speaker's words are not replaced. "
+            "Edit the story to paraphrase the quote if it should go."
+        )
     if replacement not in flag.suggestions:
         raise ReviewError("That is not one of the suggested alternatives.")
     current = article.current_revision
@@ -604,7 +611,10 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
     )
     for item, span, how, reason in importers.anchor_incoming(revision.text, incoming):
         if span is None:
-            report.rejected.append((item.source_id, reason))
+            # Named by its words, which an editor recognises (the id is another tool's URL).
+            words = " ".join((item.exact or item.body or "").split())
+            label = f"“{words[:57]}…”" if len(words) > 60 else f"“{words}”" if words else item.source_id
+            report.rejected.append((label, reason))
             continue
         start, end = span
         quote = anchoring.quote_selector(revision.text, start, end)

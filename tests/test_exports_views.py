@@ -146,6 +146,12 @@ def test_annotation_upload_reports_what_was_placed(client, editor, annotated, ma
     bad = client.post(reverse("reviews:annotation_import", args=[copy.pk]),
                       {"file": SimpleUploadedFile("x.json", b"[1, 2, 3]")})
     assert bad.status_code == 400 and copy.annotations.count() == 1
+    assert f'href="{copy.get_absolute_url()}">Back to the story' in bad.content.decode()
+    other = make_article(title="Other", text="Nothing in common with the first story at all.")
+    response = client.post(reverse("reviews:annotation_import", args=[other.pk]),
+                           {"file": SimpleUploadedFile("notes.jsonld", exported)}, follow=True)
+    html = response.content.decode()
+    assert "Rejected — “$4.2 million”:" in html and "/#annotation-" not in html
 
 
 def test_a_writer_importing_an_editors_notes_adds_comments_and_a_second_import_adds_nothing(

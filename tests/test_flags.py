@@ -384,6 +384,23 @@ def test_export_edit_and_import_the_lexicon_again_updates_it(client, admin_user,
     assert "nothing changed" in again.content.decode()
 
 
+def test_a_vale_rule_adds_alternatives_but_keeps_the_house_rationale(client, admin_user, lexicon):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(admin_user)
+    rule = ("extends: substitution\nmessage: \"Use %s instead of %s\"\nlevel: error\n"
+            "swap:\n  irate: Angry|furious\n  decimated: destroyed\n")
+    response = client.post(reverse("reviews:lexicon_import"), {
+        "file": SimpleUploadedFile("house.yml", rule.encode()), "category": "editorializing",
+        "update_existing": "on",
+    }, follow=True)
+    assert "Imported 1 new term and updated 1 already in the lexicon" in response.content.decode()
+    irate = LexiconTerm.objects.get(phrase="irate")
+    assert (irate.severity, irate.rationale, irate.alternatives) == ("warn", "Emotive.", ["angry", "furious"])
+    decimated = LexiconTerm.objects.get(phrase="decimated")
+    assert (decimated.severity, decimated.rationale) == ("high", "Use destroyed instead of decimated.")
+
+
 def test_import_lexicon_command(tmp_path, lexicon):
     path = tmp_path / "more.csv"
     path.write_text("phrase,category,severity,rationale\nbrazen,editorializing,warn,Emotive.\n")
@@ -427,3 +444,21 @@ def test_editing_a_published_story_into_high_flags_says_so(client, story, editor
     }, follow=True)
     page = response.content.decode()
     assert "This published story now has high-severity language open: “terrorist forces”" in page
+
+
+def test_words_inside_a_quotation_are_never_replaced_in_one_click(client, story, editor):
+    client.force_login(editor)
+    quoted = Flag.objects.get(exact="regime", attributed=True)
+    html = client.get(story.get_absolute_url()).content.decode()
+    card = html[html.index(f'id="flag-{quoted.pk}"'):]
+    card = card[: card.index("</li>")]
+    assert 'name="replacement"' not in card
+    assert "The speaker's own words, so not replaced here" in card and "government" in card
+    response = client.post(reverse("reviews:flag_accept", args=[story.pk, quoted.pk]),
+                           {"replacement": "government"}, **HX)
+    assert response.status_code == 400
+    assert "inside a direct quotation" in response.content.decode()
+    story.refresh_from_db()
+    assert story.current_revision.number == 1 and '"The regime must go,"' in story.current_revision.text
+    quoted.refresh_from_db()
+    assert quoted.state == "open"

@@ -246,11 +246,18 @@ def test_vale_existence_and_substitution_rules():
     existence = "extends: existence\nmessage: \"Avoid '%s'.\"\nlevel: error\ntokens:\n  - obviously\n  - of course\n"
     terms, errors = parse_vale_yaml(existence, "editorializing")
     assert errors == [] and [(t.phrase, t.severity) for t in terms] == [("obviously", "high"), ("of course", "high")]
+    assert [t.rationale for t in terms] == ["Avoid 'obviously'.", "Avoid 'of course'."]
     swap = "extends: substitution\nmessage: \"Use '%s' instead of '%s'.\"\nlevel: warning\nswap:\n  slammed: criticised\n  'terrorist forces': forces\n"
     terms, errors = parse_vale_yaml(swap, "loaded_verb")
     assert errors == [] and [(t.phrase, t.alternatives) for t in terms] == [
         ("slammed", ("criticised",)), ("terrorist forces", ("forces",))
     ]
+    # Vale fills the message's %s with the alternative, then the matched words.
+    assert terms[0].rationale == "Use 'criticised' instead of 'slammed'."
+    bare = parse_vale_yaml("extends: substitution\nmessage: Use %s instead of %s\nswap:\n  decimated: destroyed|razed\n", "loaded_verb")[0]
+    assert bare[0].rationale == "Use destroyed or razed instead of decimated."
+    silent = parse_vale_yaml("extends: existence\ntokens: [plainly]\n", "editorializing")[0]
+    assert silent[0].rationale == "Flagged by an imported house style rule."
 
 
 def test_vale_rules_with_regexes_or_other_kinds_are_refused():
@@ -335,3 +342,19 @@ def test_an_exception_without_the_term_in_it_is_refused():
 def test_every_default_exception_contains_its_term():
     terms, errors = parse_csv(language_eval.DEFAULT_LEXICON.read_text(encoding="utf-8"))
     assert errors == [] and len(terms) > 1000
+
+
+def test_a_noun_in_ing_is_offered_for_nouns_and_the_verb_for_verbs():
+    from reviews.language import compile_lexicon, scan
+    from reviews.language.lexicon import Term
+
+    terms = compile_lexicon([Term("massacre", "loaded_verb", "warn", "Emotive.", ("killing", "kill"))])
+    found = {h.text: h.suggestions for h in scan(
+        "A massacre, they said. Troops massacred villagers; massacres followed, "
+        "and the massacring went on.", terms)}
+    assert found == {
+        "massacre": ["killing", "kill"],
+        "massacred": ["killed"],
+        "massacres": ["killings", "kills"],
+        "massacring": ["killing"],
+    }

@@ -123,6 +123,16 @@ def test_low_confidence_moves_are_marked_and_can_be_confirmed(client, story, edi
     assert note.anchor_confidence == 1.0 and "hl-unconfirmed" not in html
 
 
+def test_a_moved_note_stays_to_be_confirmed_through_later_edits_elsewhere(story, editor):
+    note = annotate(story, editor, "Shop owners on Harbour Road criticised the decision")
+    Annotation.objects.filter(pk=note.pk).update(anchor_confidence=0.8)  # an earlier edit's doubt
+    revise(story, editor, TEXT.replace("$4.2 million", "$2.4 million"))  # elsewhere in the story
+    note.refresh_from_db()
+    assert not note.orphaned and note.revision_id == story.current_revision_id
+    assert note.exact == "Shop owners on Harbour Road criticised the decision"
+    assert note.needs_confirmation
+
+
 def test_compare_shows_word_changes_with_who_when_and_note(client, story, editor):
     revise(story, editor, TEXT.replace("$4.2 million", "$2.4 million"), note="Fixed the cost")
     client.force_login(editor)

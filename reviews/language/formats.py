@@ -123,9 +123,6 @@ def parse_vale_yaml(
     extends = rule.get("extends")
     severity = _VALE_LEVELS.get(str(rule.get("level", "warning")).lower(), "warn")
     message = str(rule.get("description") or rule.get("message") or "").strip()
-    rationale = re.sub(r"\s*'?%s'?\s*", " ", message).strip(" .") or "Flagged by an imported house style rule."
-    if not rationale.endswith("."):
-        rationale += "."
     entries: list[tuple[str, tuple[str, ...]]] = []
     if extends == "existence":
         tokens = rule.get("tokens")
@@ -146,7 +143,8 @@ def parse_vale_yaml(
             errors.append(RowError(number, f"“{phrase}” is a regular expression; list plain words or phrases"))
             continue
         term = Term(phrase=phrase.strip(), category=category, severity=severity,
-                    rationale=rationale, alternatives=alternatives)
+                    rationale=_vale_rationale(message, phrase.strip(), alternatives),
+                    alternatives=alternatives)
         problems = validate_term(term)
         errors.extend(RowError(number, p) for p in problems)
         if not problems:
@@ -154,6 +152,18 @@ def parse_vale_yaml(
     _check_unique(parsed, errors, {fold_phrase(p) for p in existing_phrases})
     errors.sort(key=lambda e: e.row)
     return ([t for _, t in parsed] if not errors else []), errors
+
+
+def _vale_rationale(message: str, phrase: str, alternatives: tuple[str, ...]) -> str:
+    """A Vale message with its %s filled as Vale fills them: a substitution rule's message
+    names the alternative, then the matched words ("Use '%s' instead of '%s'."); an
+    existence rule's names the matched words ("Avoid '%s'.")."""
+    values = [" or ".join(alternatives), phrase] if alternatives else [phrase]
+    filled = re.sub(r"%s", lambda _: values.pop(0) if values else phrase, message)
+    filled = " ".join(filled.split()).strip()
+    if not filled:
+        return "Flagged by an imported house style rule."
+    return filled if filled[-1] in ".!?" else filled + "."
 
 
 __all__ = ["CSV_COLUMNS", "RowError", "parse_csv", "parse_vale_yaml", "to_csv", "SEVERITIES"]

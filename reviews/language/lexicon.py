@@ -270,6 +270,17 @@ def head_index(words: list[str]) -> int:
     return len(words) - 1
 
 
+def can_inflect(phrase: str, tag: str) -> bool:
+    """Whether phrase has the form tag names: a noun in -ing ("killing", an alternative
+    for the noun "massacre") has no past tense and no -ing form of its own."""
+    if tag not in ("past", "gerund"):
+        return True
+    words = [w.lower() for w in _split(phrase)[0]]
+    head = words[head_index(words)] if words else ""
+    stem = head[:-3] if head.endswith("ing") else ""
+    return not (len(stem) >= 3 and any(c in "aeiouy" for c in stem))  # "string", "bring": verbs
+
+
 def inflect_phrase(phrase: str, tag: str) -> str:
     words, separators = _split(phrase)
     i = head_index([w.lower() for w in words])

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from .lexicon import Term, exception_variants, fold, inflect_phrase, severity_rank, variants
+from .lexicon import (
+    Term,
+    can_inflect,
+    exception_variants,
+    fold,
+    inflect_phrase,
+    severity_rank,
+    variants,
+)
 from .quotes import quoted_spans
 
 _TERM, _EXCEPTION = 0, 1
@@ -39,6 +47,8 @@ class Hit:
         out = []
         shouting = len(self.text) > 1 and self.text.isupper()
         for alt in self.term.alternatives:
+            if not can_inflect(alt, self.tag):
+                continue  # "massacred": "killing | kill" offers "killed", not "killinged"
             form = inflect_phrase(alt, self.tag)
             if shouting:
                 form = form.upper()
@@ -46,7 +56,8 @@ class Hit:
                 form = form[0].upper() + form[1:]
             if "’" in self.text:
                 form = form.replace("'", "’")
-            out.append(form)
+            if form not in out:
+                out.append(form)
         return out
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from .. import permissions
 from ..models import Annotation, Article
@@ -32,4 +33,9 @@ def refusal(request, message: str, status: int = 400) -> HttpResponse:
         response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
         response["HX-Reswap"] = "none"  # a message for the notice area, never page content
         return response
-    return render(request, "reviews/refused.html", {"message": message}, status=status)
+    back = None
+    match = request.resolver_match
+    if (status not in (403, 404) and match and match.namespace == "reviews"
+            and match.url_name != "article" and "pk" in match.kwargs):
+        back = reverse("reviews:article", args=[match.kwargs["pk"]])  # an action on a story
+    return render(request, "reviews/refused.html", {"message": message, "back": back}, status=status)

@@ -85,7 +85,8 @@ class ImportForm(forms.Form):
     update_existing = forms.BooleanField(
         required=False, initial=True,
         label="Update terms already in the lexicon from the file",
-        help_text="Otherwise a term already there is listed as an error and nothing is imported.",
+        help_text="Otherwise a term already there is listed as an error and nothing is "
+                  "imported. A Vale rule only adds alternatives to a term already there.",
     )
 
 
