@@ -1,4 +1,4 @@
-"""Two things every HTMX response needs, whatever the view.
+"""Three things every page and HTMX response needs, whatever the view.
 
 - ``Vary: HX-Request``. A URL such as ``/?q=harbour`` answers an HTMX request with the
   results fragment and a plain request with the whole page. Without the header the browser
@@ -8,6 +8,10 @@
   request would follow the redirect and swap the whole login page into the story. Instead
   the browser is sent to the login page (``HX-Redirect``), which then returns to the page
   the person was on.
+- ``Cache-Control: no-store`` on HTML. A story page changes in place (approve, archive,
+  accept a suggestion); without it Back to that page showed the browser's old copy, whose
+  buttons offer steps that no longer apply. Every page is private and current, so none is
+  kept; static files (WhiteNoise, before this) keep their long cache.
 """
 
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 
 class HtmxPageMiddleware:
@@ -25,6 +29,10 @@ class HtmxPageMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         patch_vary_headers(response, ("HX-Request",))
+        if response.get("Content-Type", "").startswith("text/html") and not response.has_header(
+            "Cache-Control"
+        ):
+            add_never_cache_headers(response)
         if request.headers.get("HX-Request") and self._to_login(response):
             current = urlsplit(request.headers.get("HX-Current-URL", ""))
             back_to = current.path + (f"?{current.query}" if current.query else "") or "/"

@@ -27,3 +27,13 @@ def test_a_plain_request_after_logout_still_gets_the_ordinary_redirect(client, a
     response = client.get(article.get_absolute_url())
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_pages_are_never_kept_by_the_browser_so_back_shows_the_story_as_it_is(client, article, editor):
+    client.force_login(editor)
+    page = client.get(article.get_absolute_url())
+    assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
+    fragment = client.get("/", {"q": "bus"}, HTTP_HX_REQUEST="true")
+    assert "no-store" in fragment["Cache-Control"]
+    login_page = type(client)().get("/accounts/login/")
+    assert "no-store" in login_page["Cache-Control"]

@@ -549,12 +549,18 @@
     const id = xhr && xhr.getResponseHeader("X-Annotation-Focus");
     if (id) setActive(id, { focusCard: true });
     const lost = !document.activeElement || document.activeElement === document.body;
-    if (lost && focusedCardId) {
-      const card = document.getElementById(focusedCardId);
-      if (card) {
-        const group = card.closest("details");
-        if (group) group.open = true;
-        card.focus({ preventScroll: true });
+    const card = lost && focusedCardId && document.getElementById(focusedCardId);
+    if (card) {
+      const group = card.closest("details");
+      if (group) group.open = true;
+      card.focus({ preventScroll: true });
+    } else if (lost) {
+      // A review step replaced the story's header and its buttons: the focus goes to what
+      // the step said ("Story is now in review."), or the status, not back to the page top.
+      const spot = document.querySelector("#article-main .inline-notice") || document.getElementById("status-badge");
+      if (spot) {
+        if (!spot.hasAttribute("tabindex")) spot.setAttribute("tabindex", "-1");
+        spot.focus({ preventScroll: true });
       }
     }
   }

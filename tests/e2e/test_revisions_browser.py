@@ -95,3 +95,27 @@ def test_reattach_without_a_selection_explains_what_to_do(page, login, editor, w
     page.goto(article.get_absolute_url())
     page.get_by_role("button", name="Re-attach to selected text").click()
     expect(page.locator("#notices")).to_contain_text("Select the words in the story first")
+
+
+def test_back_to_a_story_after_a_review_step_shows_it_as_it_is_now(page, login, writer):
+    article = services.create_article(writer, title="Back button", text=TEXT)
+    login("writer")
+    page.goto(article.get_absolute_url())
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator("#status-badge")).to_have_text("In review")
+    page.get_by_role("link", name="Review queue").first.click()
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    page.go_back()
+    expect(page.locator("#status-badge")).to_have_text("In review")
+    expect(page.get_by_role("button", name="Submit for review")).to_have_count(0)
+
+
+def test_after_a_review_step_by_keyboard_the_focus_is_on_what_happened(page, login, writer):
+    article = services.create_article(writer, title="Focus", text=TEXT)
+    login("writer")
+    page.goto(article.get_absolute_url())
+    page.get_by_role("button", name="Submit for review").focus()
+    page.keyboard.press("Enter")
+    notice = page.locator("#article-main .inline-notice")
+    expect(notice).to_have_text("Story is now in review.")
+    expect(notice).to_be_focused()
