@@ -71,3 +71,18 @@ def test_back_from_a_story_returns_to_the_whole_queue_as_it_was_filtered(page, l
     # Typing and filtering kept one history entry for the queue: Back leaves it.
     page.go_back()
     expect(page).to_have_url("/accounts/login/")
+
+
+def test_ticking_a_story_after_searching_keeps_the_tick(page, login, writer):
+    services.create_article(writer, title="Harbour wall repairs", text="Masons began on Monday.")
+    services.create_article(writer, title="Harbour ferry", text="Boats leave hourly.")
+    services.create_article(writer, title="Weather", text="Rain all week.")
+    login("writer")
+    page.get_by_label("Search titles, text and notes").press_sequentially("harbour", delay=40)
+    results = page.locator("#results")
+    expect(results).to_contain_text("2 stories")
+    tick = page.get_by_label("Select “Harbour ferry” for export")
+    tick.check()  # leaving the search box must not reload the list under the pointer
+    page.wait_for_timeout(800)
+    expect(tick).to_be_checked()
+    expect(results).to_contain_text("2 stories")
