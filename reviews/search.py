@@ -177,6 +177,14 @@ def _matching_ids_sql(match: str) -> RawSQL:
     return RawSQL(sql, [match])
 
 
+def matching(articles, query: Query):
+    """Every story in articles that matches query (which has words to find), unranked: for
+    "export all that match", where the ranking window (ranked_ids) must not cut the list."""
+    return articles.filter(
+        pk__in=_matching_ids_sql(query.websearch() if _is_postgres() else query.fts5())
+    )
+
+
 def exclude(articles, query: Query):
     """A search of exclusions only ("-parking"): every story without those words."""
     negatives = query.websearch_negatives() if _is_postgres() else query.fts5_negatives()

@@ -202,6 +202,17 @@ def test_bulk_export_matching_uses_the_same_stories(rf, editor, make_article):
     assert filtered_articles(request, {"q": "ferry"}).count() == 2
 
 
+def test_export_all_that_match_is_not_cut_at_the_ranking_window(rf, editor, make_article, monkeypatch):
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    for i in range(5):
+        make_article(title=f"Ferry {i}")
+    make_article(title="Bus")
+    request = rf.get("/")
+    request.user = editor
+    assert filtered_articles(request, {"q": "ferry"}).count() == 5
+    assert filtered_articles(request, {"q": "ferry", "status": "in_review"}).count() == 0
+
+
 def test_bulk_created_notes_are_found_after_a_reindex(as_editor, make_article, editor):
     article = make_article(title="Bus lane approved")
     rows = Annotation.objects.bulk_create([

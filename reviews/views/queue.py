@@ -42,12 +42,13 @@ def _by_filters(request, params):
 
 def filtered_articles(request, params):
     """The stories matching the queue's filters: status, reviewer and the full-text search
-    over titles, text and notes (search.ranked_ids: with a search, the queue lists these
-    same stories best match first). The bulk export's "all that match" uses this."""
+    over titles, text and notes, every one of them, most recently changed first. The bulk
+    export's "all that match" uses this. (With a search the queue itself lists the best
+    matches first, ranking the most recent RANK_WINDOW: search.ranked_ids.)"""
     articles = _by_filters(request, params)
     query = search.parse(params.get("q", ""))
     if query.groups:
-        articles = Article.objects.filter(pk__in=search.ranked_ids(articles, query))
+        articles = search.matching(articles, query)
     elif query:
         articles = search.exclude(articles, query)
     return articles.order_by("-updated_at", "-id")
