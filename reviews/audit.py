@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -16,11 +17,16 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def record(action: str, *, actor=None, target: str = "", detail: str = "", request=None) -> AuditEntry:
+def record(
+    action: str, *, actor=None, target: str = "", detail: str = "", request=None, ip=None
+) -> AuditEntry:
+    """ip: the address when there is no request any more (a background job keeps the one
+    that started it)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     return AuditEntry.objects.create(
-        action=action, actor=actor, target=target[:300], detail=detail, ip_address=client_ip(request)
+        action=action, actor=actor, target=target[:300], detail=detail,
+        ip_address=client_ip(request) if request is not None else ip,
     )
 
 
@@ -54,3 +60,23 @@ try:  # django-axes reports lockouts with its own signal
                detail=f"from {ip_address or 'unknown address'}", request=request)
 except ImportError:  # axes not installed: nothing to listen to
     pass
+
+
+class AuditedPasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, recorded in the audit log."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(AuditEntry.PASSWORD_CHANGED, actor=self.request.user,
+               target=user_target(self.request.user), request=self.request)
+        return response
+
+
+class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's "set a new password from the emailed link", recorded in the audit log."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(AuditEntry.PASSWORD_RESET, actor=form.user, target=user_target(form.user),
+               request=self.request)
+        return response

@@ -179,6 +179,8 @@ class TransitionForm(forms.Form):
         max_length=settings.REVIEWS_MAX_COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The revision the person was reading: a step is not taken on text they have not seen.
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class UploadArticleForm(ArticleForm):

@@ -54,7 +54,9 @@ def _enqueue(job: Job) -> Job:
     return job
 
 
-def start_export(user, fmt: str, article_ids: list[int], base_url: str = "") -> Job:
+def start_export(
+    user, fmt: str, article_ids: list[int], base_url: str = "", ip: str | None = None
+) -> Job:
     if fmt not in EXPORTERS:
         raise JobError("Choose an export format.")
     ids = list(dict.fromkeys(int(i) for i in article_ids))[:MAX_EXPORT_STORIES]
@@ -62,7 +64,7 @@ def start_export(user, fmt: str, article_ids: list[int], base_url: str = "") -> 
         raise JobError("Select at least one story to export.")
     job = Job.objects.create(
         kind=Job.EXPORT, user=user, total=len(ids),
-        params={"format": fmt, "article_ids": ids, "base_url": base_url},
+        params={"format": fmt, "article_ids": ids, "base_url": base_url, "ip": ip},
     )
     return _enqueue(job)
 
@@ -135,12 +137,12 @@ def export_filename(article, fmt, suffix=""):
     return f"{slug}-r{article.current_revision.number}{suffix}{EXTENSIONS[fmt]}"
 
 
-def record_export(user, fmt, articles, via, request=None):
+def record_export(user, fmt, articles, via, request=None, ip=None):
     record = ExportRecord.objects.create(user=user, format=fmt, article_count=len(articles), via=via)
     record.articles.set(articles)
     ids = ", ".join(str(a.pk) for a in articles[:20]) + (" …" if len(articles) > 20 else "")
     audit.record(AuditEntry.EXPORT, actor=user, target=f"{len(articles)} article(s): {ids}",
-                 detail=f"{fmt} via {via}", request=request)
+                 detail=f"{fmt} via {via}", request=request, ip=ip)
     return record
 
 
@@ -219,7 +221,7 @@ def _run_export(job: Job) -> dict:
     if not exported:
         path.unlink(missing_ok=True)
         raise JobError("None of the chosen stories could be exported (deleted, or no longer yours to see).")
-    record_export(user, fmt, exported, "bulk")
+    record_export(user, fmt, exported, "bulk", ip=job.params.get("ip"))
     return {"stories": len(exported), "skipped": len(ids) - len(exported), "bytes": path.stat().st_size}
 
 

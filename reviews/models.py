@@ -421,6 +421,8 @@ class AuditEntry(AppendOnlyModel):
     LEXICON_CHANGED = "lexicon_changed"
     ARCHIVED = "archived"
     RESTORED = "restored"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
     ACTION_CHOICES = [
         (LOGIN, "Logged in"),
         (LOGIN_FAILED, "Failed login"),
@@ -435,6 +437,8 @@ class AuditEntry(AppendOnlyModel):
         (LEXICON_CHANGED, "Lexicon changed"),
         (ARCHIVED, "Story archived"),
         (RESTORED, "Story restored"),
+        (PASSWORD_CHANGED, "Password changed"),
+        (PASSWORD_RESET, "Password set from an emailed link"),
     ]
 
     actor = models.ForeignKey(

@@ -498,10 +498,22 @@ def set_resolved(annotation: Annotation, user, resolved: bool) -> Annotation:
 
 
 @transaction.atomic
-def transition(article: Article, user, name: str, comment: str = "") -> ReviewEvent:
-    """Take one review step; raises workflow.TransitionRefused with the reason when refused."""
+def transition(
+    article: Article, user, name: str, comment: str = "", seen_revision: int | None = None,
+    request=None,
+) -> ReviewEvent:
+    """Take one review step; raises workflow.TransitionRefused with the reason when refused.
+    seen_revision: the revision the person had on screen (the story page sends it); a step
+    taken on text that has changed since is refused (StaleRevision), so nobody approves or
+    publishes words they have not read."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     step = permissions.check_transition(user, article, name)
+    if seen_revision is not None and seen_revision != article.current_revision_id:
+        current = article.current_revision.number if article.current_revision else "?"
+        raise StaleRevision(
+            f"The story's text has changed since you opened it (it is now revision {current}). "
+            "Reload the page and read the new text first; nothing was done."
+        )
     # Publishing is held to the same rule as approving: an edit after approval can bring
     # new high-severity wording in.
     if step.name in ("approve", "publish") and settings.REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS:
@@ -536,6 +548,7 @@ def transition(article: Article, user, name: str, comment: str = "") -> ReviewEv
             AuditEntry.ARCHIVED if target == workflow.ARCHIVED else AuditEntry.RESTORED,
             actor=user, target=f"article:{article.pk} {article.title}",
             detail=f"{workflow.STATUS_LABELS.get(source, source)} → {workflow.STATUS_LABELS.get(target, target)}",
+            request=request,
         )
     return event
 

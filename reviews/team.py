@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from . import audit, workflow
 from .models import AuditEntry
@@ -79,8 +81,10 @@ def change_role(actor, user, role: str, request=None):
         raise ReviewError("This is the last active admin: make someone else an admin first.")
     user.groups.remove(*Group.objects.filter(name__in=workflow.ROLES))
     user.groups.add(Group.objects.get_or_create(name=role)[0])
-    if user.is_superuser and role != workflow.ADMIN:
-        user.is_superuser = user.is_staff = False
+    # Admins run Django admin too (README, roles); nobody else keeps it.
+    admin = role == workflow.ADMIN
+    if (user.is_superuser, user.is_staff) != (admin, admin):
+        user.is_superuser = user.is_staff = admin
         user.save(update_fields=["is_superuser", "is_staff"])
     audit.record(AuditEntry.ROLE_CHANGED, actor=actor, target=audit.user_target(user),
                  detail=f"{old or 'no role'} → {role}", request=request)
@@ -95,6 +99,12 @@ def set_active(actor, user, active: bool, request=None):
         raise ReviewError("This is the last active admin and cannot be deactivated.")
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if active:
+        # Wrong-password lockouts piled up while the account was off (its right password
+        # failed too) are cleared with it.
+        from axes.utils import reset
+
+        reset(username=user.username)
     audit.record(AuditEntry.REACTIVATED if active else AuditEntry.DEACTIVATED, actor=actor,
                  target=audit.user_target(user), request=request)
     return user
@@ -109,9 +119,11 @@ def locked_usernames() -> set[str]:
         return set()
     limit = getattr(axes_settings, "AXES_FAILURE_LIMIT", 5)
     limit = limit if isinstance(limit, int) else 5
-    return set(
-        AccessAttempt.objects.filter(failures_since_start__gte=limit).values_list("username", flat=True)
-    )
+    attempts = AccessAttempt.objects.filter(failures_since_start__gte=limit)
+    cooloff = getattr(axes_settings, "AXES_COOLOFF_TIME", None)
+    if isinstance(cooloff, timedelta):  # a lockout ends by itself after the cool-off
+        attempts = attempts.filter(attempt_time__gt=timezone.now() - cooloff)
+    return set(attempts.values_list("username", flat=True))
 
 
 def unlock(actor, user, request=None):

@@ -218,3 +218,19 @@ def test_two_tabs_changing_the_same_detail_are_told_and_nothing_is_lost(client, 
     assert client.post(url, again).status_code == 302
     story.refresh_from_db()
     assert story.title == "Title from tab B"
+
+
+def test_a_save_refused_because_the_story_moved_on_gives_the_text_back(client, story, writer, editor):
+    client.force_login(writer)
+    url = reverse("reviews:article_edit", args=[story.pk])
+    typed = _edit_form(client, story)
+    typed["body"] = story.current_revision.text + "\n\nA paragraph typed at length."
+    services.transition(story, editor, "submit")  # meanwhile, in another office
+    refused = client.post(url, typed)
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert "is now in review" in page and "A paragraph typed at length." in page
+    assert "Save changes" not in page and "Back to the story" in page
+    story.refresh_from_db()
+    assert story.current_revision.number == 1
+    assert client.get(url).status_code == 403  # opening the form afresh is still refused

@@ -120,3 +120,89 @@ def test_repeated_failed_logins_lock_out_with_a_clear_message_and_an_admin_unloc
     response = client.post(reverse("login"), {"username": "editor", "password": "pw-for-tests-1"})
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="unlock").exists()
+
+
+def test_an_admin_made_on_the_team_page_can_open_django_admin_and_loses_it_when_demoted(
+    as_admin, editor, client
+):
+    as_admin.post(reverse("reviews:team_role", args=[editor.pk]), {"role": "Admin"})
+    editor.refresh_from_db()
+    assert editor.is_staff and editor.is_superuser
+    other = type(client)()
+    other.force_login(editor)
+    assert other.get("/admin/").status_code == 200
+    as_admin.post(reverse("reviews:team_role", args=[editor.pk]), {"role": "Editor"})
+    editor.refresh_from_db()
+    assert not editor.is_staff and not editor.is_superuser
+    assert other.get("/admin/").status_code == 302
+
+
+def test_a_lockout_ends_with_its_cool_off_and_with_reactivation(client, editor, admin_user, settings):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "editor", "password": "wrong"})
+    assert "editor" in team.locked_usernames()
+    AccessAttempt.objects.filter(username="editor").update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(minutes=1)
+    )
+    assert "editor" not in team.locked_usernames()  # the Team page no longer says locked
+    AccessAttempt.objects.filter(username="editor").update(attempt_time=timezone.now())
+    team.set_active(admin_user, editor, False)
+    team.set_active(admin_user, editor, True)
+    assert "editor" not in team.locked_usernames()
+    response = client.post(reverse("login"), {"username": "editor", "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+
+
+def test_password_changes_and_resets_are_audited(client, editor):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    client.force_login(editor)
+    response = client.post(reverse("password_change"), {
+        "old_password": "pw-for-tests-1", "new_password1": "A-new-long-passphrase-9",
+        "new_password2": "A-new-long-passphrase-9",
+    })
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="password_changed")
+    assert entry.actor == editor and entry.target.endswith("editor")
+
+    anonymous = type(client)()
+    uid = urlsafe_base64_encode(force_bytes(editor.pk))
+    editor.refresh_from_db()
+    token = default_token_generator.make_token(editor)
+    page = anonymous.get(reverse("password_reset_confirm", args=[uid, token]), follow=True)
+    set_url = page.redirect_chain[-1][0]
+    done = anonymous.post(set_url, {"new_password1": "Another-long-passphrase-7",
+                                    "new_password2": "Another-long-passphrase-7"})
+    assert done.status_code == 302
+    assert AuditEntry.objects.filter(action="password_reset", actor=editor).exists()
+
+
+def test_archiving_and_bulk_exports_record_where_they_came_from(client, editor, article, settings, tmp_path):
+    settings.EXPORT_ROOT = tmp_path
+    client.force_login(editor)
+    client.post(reverse("reviews:article_transition", args=[article.pk]),
+                {"transition": "archive", "revision": article.current_revision_id},
+                REMOTE_ADDR="203.0.113.7")
+    archived = AuditEntry.objects.get(action="archived")
+    assert archived.ip_address == "203.0.113.7"
+    client.post(reverse("reviews:bulk_export"), {"format": "csv", "ids": [article.pk]},
+                REMOTE_ADDR="203.0.113.8")
+    bulk = AuditEntry.objects.filter(action="export").latest("id")
+    assert bulk.detail == "csv via bulk" and bulk.ip_address == "203.0.113.8"
+
+
+def test_the_audit_log_finds_people_by_the_name_it_shows(as_admin, editor, writer):
+    editor.last_name = "Marsh"
+    editor.save()
+    AuditEntry.objects.create(action="export", actor=editor, target="1 article(s): 4")
+    AuditEntry.objects.create(action="export", actor=writer, target="1 article(s): 5")
+    html = as_admin.get(reverse("reviews:audit"), {"q": "Editor Marsh"}).content.decode()
+    assert "1 article(s): 4" in html and "1 article(s): 5" not in html

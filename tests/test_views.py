@@ -417,6 +417,26 @@ def test_refused_transition_is_403_and_changes_nothing(as_writer, article):
     assert article.status == "draft" and ReviewEvent.objects.filter(article=article).count() == 1
 
 
+def test_a_step_on_text_that_changed_since_the_page_was_read_is_refused(
+    as_editor, article, writer
+):
+    services.transition(article, writer, "submit")
+    seen = article.current_revision_id  # what the editor's page shows
+    html = as_editor.get(article.get_absolute_url()).content.decode()
+    assert f'name="revision" value="{seen}"' in html
+    article.refresh_from_db()
+    services.revise(article, writer, article.current_revision.text + "\n\nA late paragraph.", seen)
+    url = reverse("reviews:article_transition", args=[article.pk])
+    response = as_editor.post(url, {"transition": "approve", "revision": seen}, **HX)
+    assert response.status_code == 409 and "changed since you opened it" in response.content.decode()
+    article.refresh_from_db()
+    assert article.status == "in_review"
+    fresh = as_editor.post(url, {"transition": "approve", "revision": article.current_revision_id}, **HX)
+    assert fresh.status_code == 200
+    article.refresh_from_db()
+    assert article.status == "approved"
+
+
 def test_unknown_transition_is_400(as_editor, article):
     url = reverse("reviews:article_transition", args=[article.pk])
     assert as_editor.post(url, {"transition": "explode"}).status_code == 400

@@ -222,7 +222,22 @@ def _details_message(names, article) -> str:
 def article_edit(request, pk):
     article = article_for(request, pk)
     if not permissions.can_edit_article(request.user, article):
-        raise PermissionDenied("You may not edit this story in its current state.")
+        if request.method != "POST":
+            raise PermissionDenied("You may not edit this story in its current state.")
+        # The story moved on (submitted, approved, archived…) while they typed: refuse the
+        # save but give their text back rather than a bare error page.
+        form = ArticleEditForm(request.POST, user=request.user)
+        form.is_valid()
+        message = (
+            f"The story is now {article.status_label.lower()}, and you may no longer edit it "
+            "in that state. Your text is below: copy it before you leave this page."
+        )
+        return render(
+            request, "reviews/article_form.html",
+            {"form": form, "article": article, "creating": False,
+             "conflict": {"message": message}, "locked": True},
+            status=403,
+        )
     current = article.current_revision
     conflict = None
     if request.method == "POST":

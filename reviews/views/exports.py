@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from .. import export_data, jobs, permissions
+from .. import audit, export_data, jobs, permissions
 from ..exporters import CONTENT_TYPES, EXPORTERS
 from ..models import Article
 from .access import article_for, refusal
@@ -64,7 +64,8 @@ def bulk_export(request):
         ids = list(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
     if not ids:
         return refusal(request, "Select at least one story to export.", 400)
-    job = jobs.start_export(request.user, fmt, ids, base_url=request.build_absolute_uri("/"))
+    job = jobs.start_export(request.user, fmt, ids, base_url=request.build_absolute_uri("/"),
+                            ip=audit.client_ip(request))
     if not request.htmx:
         # Without JavaScript: the job's own page, which refreshes itself until it is done.
         return redirect("reviews:job", job_id=job.pk)

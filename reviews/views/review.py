@@ -19,7 +19,8 @@ def article_transition(request, pk):
         return refusal(request, " ".join(form.errors.get("comment", [])), 422)
     try:
         event = services.transition(
-            article, request.user, form.cleaned_data["transition"], form.cleaned_data["comment"]
+            article, request.user, form.cleaned_data["transition"], form.cleaned_data["comment"],
+            seen_revision=form.cleaned_data["revision"], request=request,
         )
     except workflow.TransitionRefused as exc:
         return refusal(request, str(exc), 403)

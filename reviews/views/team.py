@@ -92,9 +92,12 @@ def audit_log(request):
     if action in dict(AuditEntry.ACTION_CHOICES):
         entries = entries.filter(action=action)
     if query:
-        entries = entries.filter(
-            Q(target__icontains=query) | Q(detail__icontains=query) | Q(actor__username__icontains=query)
-        )
+        # "Who" shows a person's name: search finds them by it (each word), or by username.
+        found = Q(target__icontains=query) | Q(detail__icontains=query) | Q(actor__username__icontains=query)
+        named = Q()
+        for word in query.split()[:4]:
+            named &= Q(actor__first_name__icontains=word) | Q(actor__last_name__icontains=word)
+        entries = entries.filter(found | named)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
