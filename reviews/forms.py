@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from . import permissions, workflow
 from .models import Annotation, display_name
@@ -93,6 +94,17 @@ class ArticleEditForm(ArticleForm):
     base_byline = forms.CharField(required=False, widget=forms.HiddenInput)
     base_desk = forms.CharField(required=False, widget=forms.HiddenInput)
     base_assignees = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, article=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if article is not None and "assignees" in self.fields:
+            # Reviewers already on the story stay listed (and ticked) even if they are no
+            # longer editors, so saving the text does not silently take them off it.
+            self.fields["assignees"].queryset = (
+                get_user_model().objects.filter(
+                    Q(pk__in=reviewers().values("pk")) | Q(pk__in=article.assignees.values("pk"))
+                ).order_by("first_name", "username")
+            )
 
     @staticmethod
     def base_initial(article) -> dict:

@@ -229,8 +229,25 @@ def test_a_save_refused_because_the_story_moved_on_gives_the_text_back(client, s
     refused = client.post(url, typed)
     assert refused.status_code == 403
     page = refused.content.decode()
-    assert "is now in review" in page and "A paragraph typed at length." in page
+    assert "(it is in review)" in page and "A paragraph typed at length." in page
     assert "Save changes" not in page and "Back to the story" in page
     story.refresh_from_db()
     assert story.current_revision.number == 1
     assert client.get(url).status_code == 403  # opening the form afresh is still refused
+
+
+def test_saving_the_text_keeps_a_reviewer_who_is_no_longer_an_editor(client, story, editor, writer):
+    from django.contrib.auth.models import Group
+
+    reviewer = type(editor).objects.create_user("former", password="pw-for-tests-1")
+    reviewer.groups.add(Group.objects.get_or_create(name="Editor")[0])
+    story.assignees.add(reviewer)
+    reviewer.groups.clear()  # demoted after being assigned
+    client.force_login(editor)
+    form = _edit_form(client, story)
+    page = client.get(reverse("reviews:article_edit", args=[story.pk])).content.decode()
+    assert f'name="assignees" value="{reviewer.pk}"' in page
+    form["assignees"] = [str(reviewer.pk)]  # the box is shown ticked, and left so
+    form["body"] = story.current_revision.text + "\n\nOne more line."
+    assert client.post(reverse("reviews:article_edit", args=[story.pk]), form).status_code == 302
+    assert list(story.assignees.all()) == [reviewer]

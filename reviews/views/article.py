@@ -226,11 +226,11 @@ def article_edit(request, pk):
             raise PermissionDenied("You may not edit this story in its current state.")
         # The story moved on (submitted, approved, archived…) while they typed: refuse the
         # save but give their text back rather than a bare error page.
-        form = ArticleEditForm(request.POST, user=request.user)
+        form = ArticleEditForm(request.POST, user=request.user, article=article)
         form.is_valid()
         message = (
-            f"The story is now {article.status_label.lower()}, and you may no longer edit it "
-            "in that state. Your text is below: copy it before you leave this page."
+            f"You may not edit this story now (it is {article.status_label.lower()}). Your text "
+            "is below: copy it before you leave this page."
         )
         return render(
             request, "reviews/article_form.html",
@@ -241,7 +241,7 @@ def article_edit(request, pk):
     current = article.current_revision
     conflict = None
     if request.method == "POST":
-        form = ArticleEditForm(request.POST, user=request.user)
+        form = ArticleEditForm(request.POST, user=request.user, article=article)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -275,11 +275,12 @@ def article_edit(request, pk):
                 post["base_revision"] = str(current.pk)
                 for name, value in ArticleEditForm.base_initial(article).items():
                     post[name] = value  # the details as they are now: the next save is theirs
-                form = ArticleEditForm(post, user=request.user)
+                form = ArticleEditForm(post, user=request.user, article=article)
                 form.is_valid()
     else:
         form = ArticleEditForm(
             user=request.user,
+            article=article,
             initial={
                 "title": article.title,
                 "byline": article.byline,
