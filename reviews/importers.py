@@ -16,8 +16,9 @@ Articles (``read_article``)
   section heading, not the headline, and stays in the text).
 - .html/.htm: sanitised by nh3 to a small set of text tags, with the *contents* of nav,
   button, script, style, template, svg and similar elements removed; a saved web page keeps
-  only its <article> or <main> when it has one, and otherwise loses the page's own header,
-  footer and asides. Then it is turned into text with the stdlib
+  only its <main>, else its longest <article> (unless more text stands outside the
+  articles), and never the page's own header, footer and asides. Then it is turned into
+  text with the stdlib
   parser: block elements (p, div, h1-h6, li, br, blockquote ...) become paragraph breaks and
   whitespace collapses as a browser would; list items start with "• " (or "1. " in a numbered
   list). The title is the first <h1> (the headline as printed; <title> often carries the site
@@ -296,28 +297,40 @@ def _read_html(markup: str, leading_h1_only: bool = False) -> tuple[str | None, 
     parser = _TextExtractor(leading_h1_only)
     parser.feed(safe)
     parser.close()
-    return parser.h1 or parser.title, "\n\n".join(parser.paragraphs())
+    body = "\n\n".join(parser.paragraphs())  # which also picks the title heading
+    return parser.h1 or parser.title, body
 
 
 _LIST_MARKER = re.compile(r"•|\d+\.")
 
 
-_STORY = {"article", "main"}
 _FURNITURE = {"header", "footer", "aside"}  # outside the story: the site's, not the story's
+
+
+@dataclass
+class _Para:
+    text: str
+    scope: int  # 2 inside <main>, 1 inside an <article> (outside <main>), 0 elsewhere
+    furniture: bool  # inside the page's own header, footer or aside
+    h1: bool = False
+    article: int = 0  # which outermost <article> (numbered from 1), 0 for none
 
 
 class _TextExtractor(HTMLParser):
     """Text of sanitised HTML: each block element ends a paragraph; whitespace collapses except
-    inside <pre>; the first <h1> (taken out of the text as the title) and the <title> are
-    remembered. A saved web page keeps only the text inside its <article> or <main> when it
-    has one, and otherwise drops the page's own header, footer and asides."""
+    inside <pre>; the <title> is remembered. A saved web page keeps only the text of its
+    <main> when it has one; else its longest <article>, unless the page has more text
+    outside its articles (then they were teasers or comments); and always drops the page's
+    own header, footer and asides, with any <article> in them. The first <h1> of what is
+    kept is the title, taken out of the text (with leading_h1_only, Markdown's rule: only
+    when nothing comes before it)."""
 
     def __init__(self, leading_h1_only: bool = False):
         super().__init__(convert_charrefs=True)
         self._leading_h1_only = leading_h1_only
-        self._paras: list[tuple[str, bool, bool]] = []  # (text, in the story, in furniture)
-        self._story = 0  # open <article>/<main> elements
-        self._furniture = 0  # open header/footer/aside elements outside any story element
+        self._paras: list[_Para] = []
+        self._roles: list[tuple[str, str]] = []  # open main/article/furniture: (tag, role)
+        self._articles = 0  # outermost <article>s so far
         self._current: list[str] = []
         self._pre = 0
         self._in_title = False
@@ -327,18 +340,27 @@ class _TextExtractor(HTMLParser):
         self.h1: str | None = None
         self._lists: list[int | None] = []  # per open list: the next number, None for bullets
 
+    def _role_of(self, tag: str) -> str | None:
+        roles = {role for _, role in self._roles}
+        if tag in ("main", "article") and "furniture" not in roles:
+            return tag
+        if tag in _FURNITURE and not roles & {"main", "article"}:
+            return "furniture"
+        return None
+
     def handle_starttag(self, tag, attrs):
         if tag == "title":
             self._in_title = True
         elif tag in _BLOCK:
             self._break()
-            if tag in _STORY:
-                self._story += 1
-            elif tag in _FURNITURE and not self._story:
-                self._furniture += 1
+            role = self._role_of(tag)
+            if role == "article" and all(r != "article" for _, r in self._roles):
+                self._articles += 1
+            if role:
+                self._roles.append((tag, role))
             if tag == "pre":
                 self._pre += 1
-            if tag == "h1" and self.h1 is None and not (self._leading_h1_only and self._paras):
+            if tag == "h1":
                 self._in_h1 = True
             if tag == "ul":
                 self._lists.append(None)
@@ -357,17 +379,11 @@ class _TextExtractor(HTMLParser):
             self._in_title = False
             self.title = self.title or " ".join("".join(self._title_parts).split()) or None
         elif tag in _BLOCK:
-            if tag == "h1" and self._in_h1:
+            self._break(h1=tag == "h1" and self._in_h1)
+            if tag == "h1":
                 self._in_h1 = False
-                text = self._flush_text()
-                if text:
-                    self.h1 = text  # the title, not a paragraph
-                return
-            self._break()
-            if tag in _STORY:
-                self._story = max(0, self._story - 1)
-            elif tag in _FURNITURE and not self._story:
-                self._furniture = max(0, self._furniture - 1)
+            if self._roles and self._roles[-1][0] == tag:
+                self._roles.pop()
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
             if tag in ("ul", "ol") and self._lists:
@@ -386,20 +402,38 @@ class _TextExtractor(HTMLParser):
             text = " ".join(text.split())
         return text.strip("\n")
 
-    def _break(self):
+    def _break(self, h1: bool = False):
         text = self._flush_text()
         if _LIST_MARKER.fullmatch(text.strip()):
             # <li><p>…</p></li>: the item's words come in a block inside it; keep the marker
             # for them.
             self._current = [text.strip() + " "]
         elif text.strip():
-            self._paras.append((text, self._story > 0, self._furniture > 0))
+            roles = {role for _, role in self._roles}
+            scope = 2 if "main" in roles else 1 if "article" in roles else 0
+            article = self._articles if "article" in roles else 0
+            self._paras.append(_Para(text, scope, "furniture" in roles, h1, article))
 
     def paragraphs(self) -> list[str]:
+        """The kept paragraphs; sets self.h1 to the title taken out of them, if any."""
         self._break()
-        if any(in_story for _, in_story, _ in self._paras):
-            return [text for text, in_story, _ in self._paras if in_story]
-        return [text for text, _, furniture in self._paras if not furniture]
+        if any(p.scope == 2 for p in self._paras):
+            kept = [p for p in self._paras if p.scope == 2]
+        else:
+            outside = [p for p in self._paras if p.scope == 0 and not p.furniture]
+            sizes: dict[int, int] = {}
+            for p in self._paras:
+                if p.scope == 1:
+                    sizes[p.article] = sizes.get(p.article, 0) + len(p.text)
+            longest = max(sizes, key=lambda a: sizes[a], default=None)
+            if longest is not None and sizes[longest] >= sum(len(p.text) for p in outside):
+                kept = [p for p in self._paras if p.scope == 1 and p.article == longest]
+            else:
+                kept = outside
+        heading = next((i for i, p in enumerate(kept) if p.h1), None)
+        if heading is not None and not (self._leading_h1_only and heading > 0):
+            self.h1 = kept.pop(heading).text
+        return [p.text for p in kept]
 
 
 # --------------------------------------------------------------------------------------------

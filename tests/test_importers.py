@@ -245,6 +245,21 @@ def test_a_saved_web_page_keeps_its_story_and_drops_the_sites_furniture():
         "Read more: last year's floods",
         "Ana Ruiz covers the environment.",
     ]
+    # A teaser or a comment is an <article> too; inside the page's furniture, or beside a
+    # <main>, it is not the story; the site's name in an <h1> of its header is not the title.
+    blog = """<header><h1>The Gazette</h1></header>
+    <div class="post"><h1>Ferry fares rise</h1><p>Fares rise by a tenth.</p></div>
+    <aside><article>Teaser about ferries.</article></aside>
+    <section id="comments"><article class="comment">Great post!</article></section>"""
+    assert read_article("post.html", blog.encode(), LIMIT) == ("Ferry fares rise", "Fares rise by a tenth.")
+    news = """<article><h1>Bridge reopens</h1><p>The bridge reopened on Monday after repairs.</p>
+    <p>Traffic was light.</p></article><section><article>Related: the bridge closed</article></section>"""
+    assert read_article("bridge.html", news.encode(), LIMIT) == (
+        "Bridge reopens", "The bridge reopened on Monday after repairs.\n\nTraffic was light."
+    )
+    with_main = """<header><h1>The Gazette</h1></header><main><h1>Council votes</h1>
+    <p>The vote was 7-4.</p></main><section><article>Related: last year's vote</article></section>"""
+    assert read_article("vote.html", with_main.encode(), LIMIT) == ("Council votes", "The vote was 7-4.")
     # No <article> or <main>: the page's own header, footer and asides go, the rest stays.
     plain = """<body><header>Daily Planet</header><h1>Storm</h1><p>Winds of 90 mph.</p>
     <aside>Most read</aside><footer>© Daily Planet</footer></body>"""
