@@ -55,8 +55,11 @@ def _enqueue(job: Job) -> Job:
 
 
 def start_export(
-    user, fmt: str, article_ids: list[int], base_url: str = "", ip: str | None = None
+    user, fmt: str, article_ids: list[int], base_url: str = "", ip: str | None = None,
+    matched: int | None = None,
 ) -> Job:
+    """matched: how many stories the filter matched, when that was more than one ZIP holds
+    (MAX_EXPORT_STORIES, the most recently changed); the finished job says so."""
     if fmt not in EXPORTERS:
         raise JobError("Choose an export format.")
     ids = list(dict.fromkeys(int(i) for i in article_ids))[:MAX_EXPORT_STORIES]
@@ -64,7 +67,8 @@ def start_export(
         raise JobError("Select at least one story to export.")
     job = Job.objects.create(
         kind=Job.EXPORT, user=user, total=len(ids),
-        params={"format": fmt, "article_ids": ids, "base_url": base_url, "ip": ip},
+        params={"format": fmt, "article_ids": ids, "base_url": base_url, "ip": ip,
+                "matched": matched},
     )
     return _enqueue(job)
 
@@ -259,4 +263,8 @@ def describe_result(job: Job) -> str:
     text = f"Your ZIP of {n} stor{'y' if n == 1 else 'ies'} is ready."
     if r.get("skipped"):
         text += f" {r['skipped']} could not be included (deleted or no longer visible to you)."
+    matched = (job.params or {}).get("matched")
+    if matched:
+        text += (f" The filter matched {matched:,} stories; one export holds at most "
+                 f"{MAX_EXPORT_STORIES:,}, the most recently changed. Narrow the filter for the rest.")
     return text

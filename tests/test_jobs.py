@@ -57,6 +57,21 @@ def test_bulk_export_without_javascript_goes_to_the_jobs_own_page(client, editor
     assert len(zip_names(client.get(reverse("reviews:job_download", args=[job.pk])))) == 2
 
 
+def test_an_export_of_more_matches_than_one_zip_holds_says_so(
+    client, editor, make_article, exports_dir, monkeypatch
+):
+    monkeypatch.setattr(jobs, "MAX_EXPORT_STORIES", 3)
+    for i in range(5):
+        make_article(title=f"Ferry {i}")
+    client.force_login(editor)
+    html = client.post(reverse("reviews:bulk_export"),
+                       {"format": "csv", "scope": "filter", "q": "ferry"}, **HX).content.decode()
+    assert "Your ZIP of 3 stories is ready" in html
+    assert "The filter matched 5 stories; one export holds at most 3" in html
+    job = Job.objects.get()
+    assert len(zip_names(client.get(reverse("reviews:job_download", args=[job.pk])))) == 3
+
+
 def test_other_peoples_jobs_are_not_shown_or_downloadable(client, editor, writer, admin_user, article, exports_dir):
     client.force_login(editor)
     client.post(reverse("reviews:bulk_export"), {"format": "csv", "ids": [article.pk]}, **HX)

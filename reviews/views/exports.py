@@ -52,10 +52,13 @@ def bulk_export(request):
     fmt = request.POST.get("format", "")
     if fmt not in EXPORTERS:
         return refusal(request, "Choose an export format.", 400)
+    matched = None
     if request.POST.get("scope") == "filter":
-        ids = list(
-            filtered_articles(request, request.POST).values_list("pk", flat=True)[: jobs.MAX_EXPORT_STORIES]
-        )
+        found = filtered_articles(request, request.POST)
+        ids = list(found.values_list("pk", flat=True)[: jobs.MAX_EXPORT_STORIES + 1])
+        if len(ids) > jobs.MAX_EXPORT_STORIES:
+            matched = found.count()  # more than one ZIP holds: the summary says so
+            ids = ids[: jobs.MAX_EXPORT_STORIES]
     else:
         try:
             ids = sorted({int(i) for i in request.POST.getlist("ids")})
@@ -65,7 +68,7 @@ def bulk_export(request):
     if not ids:
         return refusal(request, "Select at least one story to export.", 400)
     job = jobs.start_export(request.user, fmt, ids, base_url=request.build_absolute_uri("/"),
-                            ip=audit.client_ip(request))
+                            ip=audit.client_ip(request), matched=matched)
     if not request.htmx:
         # Without JavaScript: the job's own page, which refreshes itself until it is done.
         return redirect("reviews:job", job_id=job.pk)
