@@ -234,7 +234,7 @@ def _window_postgres(articles, query: Query) -> list[int]:
     start, size = 0, FIRST_SLICE
     for _ in range(MAX_SLICES):
         ids = list(recent[start : start + size])
-        matched = _matching_among(ids, query)
+        matched = _matching_among(ids, query) - set(found)  # a story moved between slices
         found.extend(pk for pk in ids if pk in matched)
         if len(found) >= RANK_WINDOW or len(ids) < size:
             return found[:RANK_WINDOW]

@@ -102,9 +102,12 @@ def set_active(actor, user, active: bool, request=None):
     if active:
         # Wrong-password lockouts piled up while the account was off (its right password
         # failed too) are cleared with it.
-        from axes.utils import reset
-
-        reset(username=user.username)
+        try:
+            from axes.utils import reset
+        except ImportError:  # as locked_usernames: the app runs without django-axes too
+            pass
+        else:
+            reset(username=user.username)
     audit.record(AuditEntry.REACTIVATED if active else AuditEntry.DEACTIVATED, actor=actor,
                  target=audit.user_target(user), request=request)
     return user

@@ -554,7 +554,7 @@
       const group = card.closest("details");
       if (group) group.open = true;
       card.focus({ preventScroll: true });
-    } else if (lost) {
+    } else if (lost && event.detail.target && event.detail.target.id === "article-main") {
       // A review step replaced the story's header and its buttons: the focus goes to what
       // the step said ("Story is now in review."), or the status, not back to the page top.
       const spot = document.querySelector("#article-main .inline-notice") || document.getElementById("status-badge");
