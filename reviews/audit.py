@@ -26,7 +26,7 @@ def record(
         actor = None
     return AuditEntry.objects.create(
         action=action, actor=actor, target=target[:300], detail=detail,
-        ip_address=client_ip(request) if request is not None else ip,
+        ip_address=client_ip(request) or ip,
     )
 
 

@@ -10,10 +10,6 @@ from .exporters.snapshot import EventSnap, NoteSnap, ReplySnap, Snapshot
 from .models import Article, Flag, Reply, Revision, display_name
 
 
-def _name(user) -> str:
-    return display_name(user)
-
-
 def snapshot(article: Article, *, base_url: str = "", user=None, previous: Revision | None = None) -> Snapshot:
     revision = article.current_revision
     annotations = (
@@ -31,10 +27,10 @@ def snapshot(article: Article, *, base_url: str = "", user=None, previous: Revis
                 category_label=a.get_category_display(), state=a.state,
                 start=a.start if anchored else None, end=a.end if anchored else None,
                 exact=a.exact, prefix=a.prefix, suffix=a.suffix, body=a.body,
-                author=_name(a.author), created=a.created_at, orphaned=not anchored,
-                resolved_by=_name(a.resolved_by), resolved_at=a.resolved_at,
+                author=display_name(a.author), created=a.created_at, orphaned=not anchored,
+                resolved_by=display_name(a.resolved_by), resolved_at=a.resolved_at,
                 replies=tuple(
-                    ReplySnap(r.pk, _name(r.author), r.created_at, r.body) for r in a.replies.all()
+                    ReplySnap(r.pk, display_name(r.author), r.created_at, r.body) for r in a.replies.all()
                 ),
             )
         )
@@ -45,15 +41,15 @@ def snapshot(article: Article, *, base_url: str = "", user=None, previous: Revis
                 category_label=language.CATEGORIES.get(f.category, f.category), state=f.state,
                 start=f.start, end=f.end, exact=f.exact, prefix=f.prefix, suffix=f.suffix,
                 body=f.rationale + (f" Dismissed: {f.reason}" if f.state == Flag.DISMISSED else ""),
-                author=_name(f.created_by) if f.source == Flag.MANUAL else "House lexicon",
+                author=display_name(f.created_by) if f.source == Flag.MANUAL else "House lexicon",
                 created=f.created_at, severity=f.severity, suggestions=tuple(f.suggestions),
-                attributed=f.attributed, resolved_by=_name(f.decided_by), resolved_at=f.decided_at,
+                attributed=f.attributed, resolved_by=display_name(f.decided_by), resolved_at=f.decided_at,
             )
         )
     notes.sort(key=lambda n: (n.start is None, n.start or 0, n.end or 0, n.kind, n.id))
     # People read these: the statuses go out as their labels ("In review").
     events = tuple(
-        EventSnap(_name(e.actor), e.from_label, e.to_label, e.comment, e.created_at)
+        EventSnap(display_name(e.actor), e.from_label, e.to_label, e.comment, e.created_at)
         for e in article.events.select_related("actor")
     )
     return Snapshot(
@@ -61,8 +57,8 @@ def snapshot(article: Article, *, base_url: str = "", user=None, previous: Revis
         status=article.status, status_label=article.status_label,
         url=base_url.rstrip("/") + article.get_absolute_url(),
         revision_number=revision.number, revision_created=revision.created_at,
-        revision_author=_name(revision.author), text=revision.text, notes=tuple(notes),
-        events=events, exported_at=timezone.now(), exported_by=_name(user),
+        revision_author=display_name(revision.author), text=revision.text, notes=tuple(notes),
+        events=events, exported_at=timezone.now(), exported_by=display_name(user),
         previous_text=previous.text if previous else None,
         previous_revision_number=previous.number if previous else None,
     )

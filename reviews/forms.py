@@ -107,14 +107,16 @@ class ArticleEditForm(ArticleForm):
             )
 
     @staticmethod
-    def base_initial(article) -> dict:
+    def base_initial(article, assignees=None) -> dict:
+        """The hidden base_* fields; assignees: the story's reviewers if already loaded."""
+        pks = [u.pk for u in assignees] if assignees is not None else (
+            article.assignees.values_list("pk", flat=True)
+        )
         return {
             "base_title": article.title,
             "base_byline": article.byline,
             "base_desk": article.desk,
-            "base_assignees": ",".join(
-                str(pk) for pk in sorted(article.assignees.values_list("pk", flat=True))
-            ),
+            "base_assignees": ",".join(str(pk) for pk in sorted(pks)),
         }
 
     def merge_details(self, article) -> tuple[dict, list[str]]:

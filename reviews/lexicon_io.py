@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from . import services
 from .language import formats
@@ -62,25 +63,28 @@ def import_terms(
     if errors:
         raise LexiconImportError(errors)
     result = ImportResult()
-    new = []
+    new, changed = [], []
+    fields = ["category", "severity", "rationale", "alternatives", "style_note", "exceptions"]
+    if kind == "yaml":
+        fields = ["alternatives"]
     for term in terms:
         row = current.get(fold_phrase(term.phrase))
         if row is None:
             new.append(_with_normalized(LexiconTerm.from_term(term)))
             continue
         incoming = LexiconTerm.from_term(term)
-        fields = ["category", "severity", "rationale", "alternatives", "style_note", "exceptions"]
         if kind == "yaml":
-            fields = ["alternatives"]
+            have = {a.casefold() for a in row.alternatives}
             incoming.alternatives = row.alternatives + [
-                a for a in incoming.alternatives if a.casefold() not in
-                {b.casefold() for b in row.alternatives}
+                a for a in incoming.alternatives if a.casefold() not in have
             ]
         if any(getattr(row, f) != getattr(incoming, f) for f in fields):
             for f in fields:
                 setattr(row, f, getattr(incoming, f))
-            row.save()
-            result.updated += 1
+            row.updated_at = timezone.now()
+            changed.append(row)
+    LexiconTerm.objects.bulk_update(changed, [*fields, "updated_at"])
+    result.updated = len(changed)
     LexiconTerm.objects.bulk_create(new)
     result.created = len(new)
     return result

@@ -273,12 +273,8 @@ def _matching_among(ids: list[int], query: Query) -> set[int]:
 def _window_by_matches(articles, query: Query) -> list[int]:
     """The window of a rare search: its matches first (OFFSET 0 keeps the planner from
     folding them back into a walk over every story), then the filters and the order."""
-    matches = RawSQL(
-        f"SELECT article_id FROM {TABLE} "
-        f"WHERE document @@ websearch_to_tsquery('{CONFIG}', %s) OFFSET 0",
-        [query.websearch()],
-    )
-    found = articles.filter(pk__in=matches).order_by("-updated_at", "-id")
+    matches = _matching_ids_sql(query.websearch())
+    found = articles.filter(pk__in=RawSQL(matches.sql + " OFFSET 0", matches.params)).order_by("-updated_at", "-id")
     return list(found.values_list("pk", flat=True)[:RANK_WINDOW])
 
 
@@ -350,12 +346,12 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
             common = f'StartSel="{START}", StopSel="{STOP}"'
             text = query.websearch()
             cursor.execute(
-                f"SELECT article_id, document @@ q, title, "
+                f"SELECT article_id, title, "
                 f"ts_headline('{CONFIG}', title, q, %s), "
                 f"ts_headline('{CONFIG}', body, q, %s), "
                 f"ts_headline('{CONFIG}', notes, q, %s) "
                 f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
-                f"WHERE article_id IN ({marks})",  # the match tested apart: see _ranks
+                f"WHERE article_id IN ({marks})",  # no @@ here: see _ranks; these ids matched
                 [
                     f"{common}, HighlightAll=true",
                     f'{common}, MaxFragments=2, MaxWords=22, MinWords=8, FragmentDelimiter=" … "',
@@ -366,7 +362,7 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
             )
         else:
             cursor.execute(
-                f"SELECT rowid, 1, title, highlight({TABLE}, 0, %s, %s), "
+                f"SELECT rowid, title, highlight({TABLE}, 0, %s, %s), "
                 f"snippet({TABLE}, 1, %s, %s, '…', 28), snippet({TABLE}, 2, %s, %s, '…', 20) "
                 f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
                 [START, STOP, START, STOP, START, STOP, query.fts5(), *ids],
@@ -375,8 +371,7 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
     return {
         pk: Hit(title=_markup(marked) if _unmarked(marked) == title else None,
                 body=_markup(body), notes=_markup(notes))
-        for pk, matched, title, marked, body, notes in rows
-        if matched
+        for pk, title, marked, body, notes in rows
     }
 
 

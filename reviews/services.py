@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from . import anchoring, importers, language, permissions, workflow
 from .models import (
@@ -345,6 +346,11 @@ def open_high_flags(article: Article):
     )
 
 
+def open_high_flag_names(article: Article, limit: int = 6) -> str:
+    """“regime”, “terrorists”: the first open high-severity flags, for a message; "" if none."""
+    return ", ".join(f"“{w}”" for w in open_high_flags(article).values_list("exact", flat=True)[:limit])
+
+
 def _checked_selection(article, revision_id, start, end, exact, prefix=None, suffix=None):
     """The current revision and the quote at [start, end) after checking what the client sent.
 
@@ -517,9 +523,8 @@ def transition(
     # Publishing is held to the same rule as approving: an edit after approval can bring
     # new high-severity wording in.
     if step.name in ("approve", "publish") and settings.REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS:
-        blocking = list(open_high_flags(article).values_list("exact", flat=True)[:6])
-        if blocking:
-            names = ", ".join(f"“{b}”" for b in blocking)
+        names = open_high_flag_names(article)
+        if names:
             verb = "approved" if step.name == "approve" else "published"
             raise workflow.TransitionRefused(
                 f"The story cannot be {verb} while high-severity flags are open: {names}. "
@@ -626,7 +631,7 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
         if span is None:
             # Named by its words, which an editor recognises (the id is another tool's URL).
             words = " ".join((item.exact or item.body or "").split())
-            label = f"“{words[:57]}…”" if len(words) > 60 else f"“{words}”" if words else item.source_id
+            label = f"“{Truncator(words).chars(60)}”" if words else item.source_id
             report.rejected.append((label, reason))
             continue
         start, end = span

@@ -102,12 +102,7 @@ def set_active(actor, user, active: bool, request=None):
     if active:
         # Wrong-password lockouts piled up while the account was off (its right password
         # failed too) are cleared with it.
-        try:
-            from axes.utils import reset
-        except ImportError:  # as locked_usernames: the app runs without django-axes too
-            pass
-        else:
-            reset(username=user.username)
+        _clear_lockout(user)
     audit.record(AuditEntry.REACTIVATED if active else AuditEntry.DEACTIVATED, actor=actor,
                  target=audit.user_target(user), request=request)
     return user
@@ -129,8 +124,14 @@ def locked_usernames() -> set[str]:
     return set(attempts.values_list("username", flat=True))
 
 
-def unlock(actor, user, request=None):
-    from axes.utils import reset
-
+def _clear_lockout(user) -> None:
+    try:
+        from axes.utils import reset
+    except ImportError:  # as locked_usernames: the app runs without django-axes too
+        return
     reset(username=user.username)
+
+
+def unlock(actor, user, request=None):
+    _clear_lockout(user)
     audit.record(AuditEntry.UNLOCK, actor=actor, target=audit.user_target(user), request=request)

@@ -64,7 +64,6 @@ def _notes_and_flags(article, revision):
         for row in Flag.objects.filter(article=article, revision=revision, orphaned=False)
         .values_list(*markup.FlagRecord.FIELDS)
     ]
-    flags.sort(key=lambda f: (f.start, f.end))  # reading order: the lists show the first ones
     ids.update(f.decided_by_id for f in flags)
     ids.discard(None)
     people = User.objects.only("username", "first_name", "last_name").in_bulk(ids)
@@ -188,10 +187,9 @@ def _warn_about_high_flags_after_approval(request, article):
     live already, so say so plainly."""
     if article.status not in (workflow.APPROVED, workflow.PUBLISHED):
         return
-    high = list(services.open_high_flags(article).values_list("exact", flat=True)[:5])
-    if not high:
+    names = services.open_high_flag_names(article, limit=5)
+    if not names:
         return
-    names = ", ".join(f"“{h}”" for h in high)
     where = "This published story" if article.status == workflow.PUBLISHED else "This approved story"
     messages.warning(
         request,
@@ -221,26 +219,20 @@ def _details_message(names, article) -> str:
 
 def article_edit(request, pk):
     article = article_for(request, pk)
-    if not permissions.can_edit_article(request.user, article):
-        if request.method != "POST":
-            raise PermissionDenied("You may not edit this story in its current state.")
+    may_not_edit = not permissions.can_edit_article(request.user, article)
+    if may_not_edit and request.method != "POST":
+        raise PermissionDenied("You may not edit this story in its current state.")
+    current = article.current_revision
+    conflict = None
+    if may_not_edit:
         # The story moved on (submitted, approved, archived…) while they typed: refuse the
         # save but give their text back rather than a bare error page.
         form = ArticleEditForm(request.POST, user=request.user, article=article)
         form.is_valid()
-        message = (
-            f"You may not edit this story now (it is {article.status_label.lower()}). Your text "
-            "is below: copy it before you leave this page."
-        )
-        return render(
-            request, "reviews/article_form.html",
-            {"form": form, "article": article, "creating": False,
-             "conflict": {"message": message}, "locked": True},
-            status=403,
-        )
-    current = article.current_revision
-    conflict = None
-    if request.method == "POST":
+        conflict = {"message": f"You may not edit this story now (it is "
+                               f"{article.status_label.lower()}). Your text is below: copy it "
+                               "before you leave this page."}
+    elif request.method == "POST":
         form = ArticleEditForm(request.POST, user=request.user, article=article)
         if form.is_valid():
             data = form.cleaned_data
@@ -278,6 +270,7 @@ def article_edit(request, pk):
                 form = ArticleEditForm(post, user=request.user, article=article)
                 form.is_valid()
     else:
+        assignees = list(article.assignees.all())
         form = ArticleEditForm(
             user=request.user,
             article=article,
@@ -287,13 +280,14 @@ def article_edit(request, pk):
                 "desk": article.desk,
                 "body": current.text,
                 "base_revision": current.pk,
-                "assignees": list(article.assignees.all()),
-                **ArticleEditForm.base_initial(article),
+                "assignees": assignees,
+                **ArticleEditForm.base_initial(article, assignees),
             },
         )
     return render(
         request,
         "reviews/article_form.html",
-        {"form": form, "article": article, "creating": False, "conflict": conflict},
-        status=409 if conflict else 200,
+        {"form": form, "article": article, "creating": False, "conflict": conflict,
+         "locked": may_not_edit},
+        status=403 if may_not_edit else 409 if conflict else 200,
     )
