@@ -120,21 +120,30 @@ def _single_closer(text: str, j: int, p_end: int, opener: str = "‘") -> str:
 def _single_quoted(text: str, p_start: int, p_end: int) -> list[tuple[int, int]]:
     spans = []
     marks = [m.start() for m in _SINGLE_MARKS.finditer(text, p_start, p_end)]
+    # For each mark, the first strong and the first weak closer at or after it, per kind of
+    # opener (only "‚" reads marks differently): one backward pass each, so a paragraph of
+    # thousands of unclosed marks costs no more than its length.
+    nearest: dict[bool, tuple[list, list]] = {}
+
+    def closers(opener: str) -> tuple[list, list]:
+        low9 = opener == "‚"
+        if low9 not in nearest:
+            strong, weak = [None] * (len(marks) + 1), [None] * (len(marks) + 1)
+            for idx in range(len(marks) - 1, -1, -1):
+                kind = _single_closer(text, marks[idx], p_end, opener)
+                strong[idx] = idx if kind == "strong" else strong[idx + 1]
+                weak[idx] = idx if kind == "weak" else weak[idx + 1]
+            nearest[low9] = (strong, weak)
+        return nearest[low9]
+
     k = 0
     while k < len(marks):
         o = marks[k]
         k += 1
         if not _single_opener(text, o, p_start):
             continue
-        weak = strong = None
-        for idx in range(k, len(marks)):
-            kind = _single_closer(text, marks[idx], p_end, text[o])
-            if kind == "strong":
-                strong = idx
-                break
-            if kind == "weak" and weak is None:
-                weak = idx
-        close = strong if strong is not None else weak
+        strong, weak = closers(text[o])
+        close = strong[k] if strong[k] is not None else weak[k]
         if close is not None:
             spans.append((o, marks[close] + 1))
             k = close + 1

@@ -135,11 +135,12 @@ def scan(text: str, lexicon: CompiledLexicon) -> list[Hit]:
             reach = c[1]
     quotes = quoted_spans(text)
     quote_starts = [q[0] for q in quotes]
+    lines = _Lines(text)
     hits = []
     for start, end, index, tag in kept:
         term = lexicon.terms[index]
         attributed = _inside(start, end, quotes, quote_starts)
-        quiet = attributed or _part_of_a_name(text, start, end)
+        quiet = attributed or _part_of_a_name(text, start, end, lines)
         hits.append(
             Hit(
                 start=start,
@@ -154,10 +155,35 @@ def scan(text: str, lexicon: CompiledLexicon) -> list[Hit]:
     return hits
 
 
+_WORD_BREAK = re.compile(r"[\s-]+")
+_FOLLOWING_WORD = re.compile(r"\s+([A-Z][\w’'-]*)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\"“”‘(\[—–-])\s*$")
 
 
-def _part_of_a_name(text: str, start: int, end: int) -> bool:
+class _Lines:
+    """Which line an offset is on, and whether that line is a headline, each line measured
+    once: a scan is linear in the text however many hits one long line holds."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._headline: dict[int, bool] = {}
+
+    def is_headline(self, offset: int) -> bool:
+        """A line mostly in capitals, or in title case: words there are not names."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        known = self._headline.get(i)
+        if known is None:
+            end = self.starts[i + 1] - 1 if i + 1 < len(self.starts) else len(self.text)
+            line = self.text[self.starts[i] : end]
+            known = sum(map(str.isupper, line)) > 0.5 * sum(map(str.isalpha, line)) or (
+                _is_title_case_headline(line)
+            )
+            self._headline[i] = known
+        return known
+
+
+def _part_of_a_name(text: str, start: int, end: int, lines: _Lines | None = None) -> bool:
     """A capitalised match inside a name ("Iconic Motor Works", "the Shining Path") is the
     name, not the paper's voice: reported at info severity only.
 
@@ -167,20 +193,15 @@ def _part_of_a_name(text: str, start: int, end: int) -> bool:
     word = text[start:end]
     if not word[:1].isupper() or word.isupper() and len(word) > 1:
         return False
-    if any(w[:1].islower() for w in re.split(r"[\s-]+", word)[1:]):
+    if any(w[:1].islower() for w in _WORD_BREAK.split(word)[1:]):
         return False  # "Many consider": a name would be capitalised throughout
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end != -1 else len(text)]
-    if sum(c.isupper() for c in line) > 0.5 * sum(c.isalpha() for c in line):
-        return False
-    if _is_title_case_headline(line):
+    if (lines or _Lines(text)).is_headline(start):
         return False
     before = text[max(0, start - 3) : start]
     at_sentence_start = start == 0 or bool(_SENTENCE_START.search(before))
     if not at_sentence_start:
         return True
-    following = re.match(r"\s+([A-Z][\w’'-]*)", text[end : end + 40])
+    following = _FOLLOWING_WORD.match(text, end, end + 40)
     return bool(following) and following.group(1) not in {"I", "A", "The"}
 
 
