@@ -94,6 +94,8 @@ MIDDLEWARE = [
     # request is refused before a byte of its body is read.
     "reviews.middleware.RequestSizeLimitMiddleware",
     "reviews.middleware.RateLimitMiddleware",
+    # A lost race for the database lock: 503 with the typed words back, never a 500.
+    "reviews.middleware.BusyDatabaseMiddleware",
     # django-axes last, as its documentation asks: it turns a locked-out login into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -219,7 +221,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Background work (rescans after lexicon changes, bulk exports) runs through django-tasks.
-# TASKS_BACKEND=database stores tasks in the database for `manage.py db_worker` to run (the
+# TASKS_BACKEND=database stores tasks in the database for `manage.py task_worker` to run (the
 # production default); "immediate" runs each task inside the request that starts it (the
 # development and test default, so nothing else needs to be running).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database" if PRODUCTION else "immediate").strip().lower()

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,9 +33,27 @@ def reviewers():
     )
 
 
+# The largest id a database row can have (a signed 64-bit integer). A bigger number is no id,
+# and handing it to the database raises (OverflowError on SQLite) instead of finding nothing.
+MAX_ID = 2**63 - 1
+
+
 class ReviewerChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return display_name(obj)
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(str(pk).strip())
+            except ValueError:
+                continue  # not a number at all: Django's own check refuses it
+            if not -MAX_ID <= number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class ArticleForm(forms.Form):
@@ -135,7 +155,8 @@ class ArticleEditForm(ArticleForm):
                 continue
             base = data[f"base_{name}"]
             if name == "assignees":
-                base = sorted(int(p) for p in base.split(",") if p.strip().isdigit())
+                # isdecimal, not isdigit: "²" is a digit that int() refuses.
+                base = sorted(int(p) for p in base.split(",") if p.strip().isdecimal())
             else:
                 base = base.strip()
             if value == base:
@@ -175,9 +196,15 @@ class SelectionForm(forms.Form):
 class AnnotationForm(SelectionForm):
     category = forms.ChoiceField(choices=Annotation.CATEGORY_CHOICES)
     body = _comment_field()
+    # A one-time key for this note (app.js makes a fresh one each time the dialog opens): a
+    # double click or a retry posts it twice, and the second adds nothing.
+    client_key = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{8,64}$", required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["client_key"].initial = uuid.uuid4().hex
         if user is not None:
             self.fields["category"].choices = permissions.annotation_categories(user)
 
@@ -194,7 +221,13 @@ class TransitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     # The revision the person was reading: a step is not taken on text they have not seen.
-    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Required: a step that does not say what was read is refused, never taken unchecked.
+    REVISION_MISSING = ("Reload the page and take the step again: it did not say which "
+                        "revision of the text you read, so nothing was done.")
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": REVISION_MISSING, "invalid": REVISION_MISSING},
+    )
 
 
 class UploadArticleForm(ArticleForm):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from . import services
 from .language import formats
+from .language.lexicon import fold_phrase
 from .models import LexiconTerm
 
 
@@ -39,7 +40,6 @@ class ImportResult:
         return text
 
 
-@transaction.atomic
 def import_terms(
     raw: bytes, kind: str, category: str = "editorializing", *, update_existing: bool = False
 ) -> ImportResult:
@@ -48,11 +48,28 @@ def import_terms(
     a CSV row replaces its category, severity, rationale, alternatives, style note and
     exceptions (the round trip "export, edit in a spreadsheet, import"), while a Vale rule,
     which has one message and level for all its words, only adds the alternatives the term
-    lacks: the house's own rationale and severity stay."""
-    from .language.lexicon import fold_phrase
+    lacks: the house's own rationale and severity stay.
 
+    The file is decoded and parsed before the write transaction; under it, only the
+    uniqueness check is made again (a term may have been added meanwhile) and rows written."""
     text = decode(raw)
-    current = {t.normalized: t for t in LexiconTerm.objects.all()}
+    terms = _parse(text, kind, category, update_existing, _current_terms())
+    with transaction.atomic():
+        current = _current_terms()
+        if not update_existing:
+            taken = [t.phrase for t in terms if fold_phrase(t.phrase) in current]
+            if taken:
+                raise LexiconImportError([
+                    formats.RowError(0, f"“{p}” was added to the lexicon meanwhile") for p in taken
+                ])
+        return _write_terms(terms, kind, current)
+
+
+def _current_terms() -> dict:
+    return {t.normalized: t for t in LexiconTerm.objects.all()}
+
+
+def _parse(text, kind, category, update_existing, current) -> list:
     existing = set() if update_existing else {t.phrase for t in current.values()}
     if kind == "csv":
         terms, errors = formats.parse_csv(text, existing)
@@ -62,6 +79,10 @@ def import_terms(
         errors, terms = [formats.RowError(0, "choose a CSV or a Vale YAML file")], []
     if errors:
         raise LexiconImportError(errors)
+    return terms
+
+
+def _write_terms(terms, kind, current) -> ImportResult:
     result = ImportResult()
     new, changed = [], []
     fields = ["category", "severity", "rationale", "alternatives", "style_note", "exceptions"]
@@ -91,8 +112,6 @@ def import_terms(
 
 
 def _with_normalized(term: LexiconTerm) -> LexiconTerm:
-    from .language.lexicon import fold_phrase
-
     term.normalized = fold_phrase(term.phrase)
     return term
 

@@ -8,18 +8,24 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
+from django.db import OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _refusal(request, status: int, title: str, message: str) -> HttpResponse:
-    """Plain text for HTMX (it lands in the notice area), a page in the app's style otherwise."""
+def _refusal(request, status: int, title: str, message: str, typed=()) -> HttpResponse:
+    """Plain text for HTMX (it lands in the notice area; the form keeps what was typed), a
+    page in the app's style otherwise, with typed words shown to copy."""
     if request.headers.get("HX-Request"):
-        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        response["HX-Reswap"] = "none"
+        return response
     html = render_to_string(
-        "registration/refused.html", {"title": title, "message": message}, request=request
+        "registration/refused.html",
+        {"title": title, "message": message, "typed": typed},
+        request=request,
     )
     return HttpResponse(html, status=status)
 
@@ -126,4 +132,58 @@ class RateLimitMiddleware:
             )
         response = _refusal(request, 429, "Too many requests", message)
         response["Retry-After"] = str(wait)
+        return response
+
+
+# Form fields that carry what a person typed (the rest are ids, offsets and tokens).
+_NOT_TYPED = frozenset({"csrfmiddlewaretoken", "revision", "base_revision", "start", "end",
+                        "exact", "prefix", "suffix", "client_key", "next", "transition"})
+# PostgreSQL: lock not available, deadlock, serialization failure, statement cancelled
+# (lock_timeout or statement_timeout).
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001", "57014"})
+
+
+def is_busy_database(exc: BaseException) -> bool:
+    """Whether a database error means "others hold the lock", not a fault in the request."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    text = str(exc).lower()
+    return "is locked" in text  # SQLite: database, table or schema is locked
+
+
+class BusyDatabaseMiddleware:
+    """A request that loses a race for the database lock, or that a service gives up on
+    because others keep changing the story (services.Busy), gets 503 with Retry-After and
+    every word the person typed handed back: never a 500 that drops them. Nothing was saved:
+    the transaction that failed rolled back whole."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from .services import Busy
+
+        if not (isinstance(exception, Busy) or is_busy_database(exception)):
+            return None
+        message = str(exception) if isinstance(exception, Busy) else (
+            "The database was busy with other changes and this one could not wait any longer. "
+            "Nothing was saved. Try again in a moment."
+        )
+        typed = []
+        if request.method in WRITE_METHODS:
+            try:
+                typed = [(name, value) for name, value in request.POST.items()
+                         if name not in _NOT_TYPED and value.strip()]
+            except Exception:  # an unreadable body: there is nothing to hand back
+                typed = []
+        if typed and not request.headers.get("HX-Request"):
+            message += " What you typed is below: copy it before you leave this page."
+        response = _refusal(request, 503, "Busy: not saved", message, typed)
+        response["Retry-After"] = "5"
         return response

@@ -147,13 +147,19 @@ class Annotation(models.Model):
     orphaned = models.BooleanField(default=False)
     # How sure re-anchoring was of the current position (1.0 = exact).
     anchor_confidence = models.FloatField(default=1.0)
+    # The one-time key of the form that posted it: the same post twice makes one note.
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["start", "end", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="annotation_span_not_empty"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["author", "client_key"], condition=~models.Q(client_key=""),
+                name="annotation_posted_once",
+            ),
         ]
 
     def __str__(self):

@@ -43,6 +43,12 @@ class Forbidden(ReviewError):
     status_code = 403
 
 
+class Busy(ReviewError):
+    """The database stayed locked by other writers: nothing was saved; try again."""
+
+    status_code = 503
+
+
 def normalize_text(text: str) -> str:
     """Line endings to \\n, no trailing spaces at line ends, no blank lines at either end."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -50,85 +56,152 @@ def normalize_text(text: str) -> str:
     return "\n".join(lines).strip("\n")
 
 
-@transaction.atomic
 def create_article(
     user, *, title: str, text: str, byline: str = "", desk: str = "", assignees=(), note: str = ""
 ) -> Article:
-    now = timezone.now()
-    article = Article.objects.create(
-        title=title.strip(),
-        byline=byline.strip(),
-        desk=desk.strip(),
-        created_by=user,
-        created_at=now,
-        updated_at=now,
-    )
-    revision = Revision.objects.create(
-        article=article,
-        number=1,
-        text=normalize_text(text),
-        author=user,
-        created_at=now,
-        note=note or "First draft",
-    )
-    article.current_revision = revision
-    article.save(update_fields=["current_revision"])
-    if assignees:
-        article.assignees.set(assignees)
-    ReviewEvent.objects.create(
-        article=article, actor=user, from_status="", to_status=workflow.DRAFT, comment="Created"
-    )
-    scan_revision(article, revision)
+    text = normalize_text(text)
+    hits = language.scan(text, current_lexicon())  # before the write lock, never inside it
+    with transaction.atomic():
+        now = timezone.now()
+        article = Article.objects.create(
+            title=title.strip(),
+            byline=byline.strip(),
+            desk=desk.strip(),
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+        )
+        revision = Revision.objects.create(
+            article=article,
+            number=1,
+            text=text,
+            author=user,
+            created_at=now,
+            note=note or "First draft",
+        )
+        article.current_revision = revision
+        article.save(update_fields=["current_revision"])
+        if assignees:
+            article.assignees.set(assignees)
+        ReviewEvent.objects.create(
+            article=article, actor=user, from_status="", to_status=workflow.DRAFT, comment="Created"
+        )
+        scan_revision(article, revision, hits)
     return article
 
 
-@transaction.atomic
+_STALE_EDIT = (
+    "Someone else saved a newer version of this story while you were editing. "
+    "Your text has not been saved; compare it with the latest version below."
+)
+
+
+class _Replan(Exception):
+    """The live notes and flags changed between planning a revision and locking the story."""
+
+
+@dataclass
+class _RevisionPlan:
+    """What a new revision needs that costs time, worked out before the write lock: where
+    each live note and flag goes (one diff) and the new text's loaded language."""
+
+    anchors: dict  # (model name, pk) -> Anchor or None
+    spans: dict  # (model name, pk) -> the span the anchor was computed from
+    hits: list
+
+
+def _live_items(article: Article, revision: Revision) -> list:
+    return list(article.annotations.filter(revision=revision, orphaned=False)) + list(
+        article.flags.filter(revision=revision, orphaned=False)
+    )
+
+
+def _item_key(item) -> tuple[str, int]:
+    return (type(item).__name__, item.pk)
+
+
+def _item_span(item) -> tuple:
+    return (item.start, item.end, item.exact, item.prefix, item.suffix)
+
+
+def _plan_revision(article: Article, old: Revision, new_text: str) -> _RevisionPlan:
+    items = _live_items(article, old)
+    anchors = anchoring.reanchor_many(
+        old.text,
+        new_text,
+        [anchoring.SpanQuery(i.start, i.end, i.exact, i.prefix, i.suffix) for i in items],
+    ) if items else []
+    return _RevisionPlan(
+        anchors={_item_key(i): a for i, a in zip(items, anchors, strict=True)},
+        spans={_item_key(i): _item_span(i) for i in items},
+        hits=language.scan(new_text, current_lexicon()),
+    )
+
+
 def revise(
-    article: Article, user, new_text: str, expected_revision_id: int, note: str = ""
+    article: Article, user, new_text: str, expected_revision_id: int, note: str = "",
+    *, on_locked=None,
 ) -> Revision:
     """Save a new revision and carry every annotation onto it.
 
-    Refuses when someone else saved first (expected_revision_id is no longer current).
+    Refuses when someone else saved first (expected_revision_id is no longer current). The
+    diff, the re-anchoring and the scan run before the story is locked, so the write lock is
+    held only for the writes; if a note or flag was added or moved meanwhile, the plan is
+    made again. on_locked(article) runs under the lock before anything is written (it may
+    write, or raise to refuse: then nothing is saved).
     """
-    article = Article.objects.select_for_update().get(pk=article.pk)
-    current = article.current_revision
-    if current is None or current.pk != expected_revision_id:
-        raise StaleRevision(
-            "Someone else saved a newer version of this story while you were editing. "
-            "Your text has not been saved; compare it with the latest version below."
-        )
     new_text = normalize_text(new_text)
-    if new_text == current.text:
-        return current
+    for _attempt in range(5):
+        current_id = Article.objects.filter(pk=article.pk).values_list(
+            "current_revision_id", flat=True).first()
+        if current_id != expected_revision_id:
+            raise StaleRevision(_STALE_EDIT)
+        base = Revision.objects.filter(pk=expected_revision_id, article=article).first()
+        if base is None:
+            raise StaleRevision(_STALE_EDIT)
+        plan = None if new_text == base.text else _plan_revision(article, base, new_text)
+        try:
+            return _write_revision(article, user, new_text, base, note, plan, on_locked)
+        except _Replan:
+            continue
+    raise Busy("This story is being changed by others right now; nothing was saved. Try again.")
+
+
+@transaction.atomic
+def _write_revision(article, user, new_text, base, note, plan, on_locked) -> Revision:
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    if locked.current_revision_id != base.pk:
+        raise StaleRevision(_STALE_EDIT)
+    if on_locked is not None:
+        on_locked(locked)
+    if plan is None:
+        return base
+    items = _live_items(locked, base)
+    if {_item_key(i): _item_span(i) for i in items} != plan.spans:
+        raise _Replan
     revision = Revision.objects.create(
-        article=article, number=current.number + 1, text=new_text, author=user, note=note
+        article=locked, number=base.number + 1, text=new_text, author=user, note=note
     )
-    _carry_annotations(article, current, revision)
-    article.current_revision = revision
-    article.updated_at = timezone.now()
-    article.save(update_fields=["current_revision", "updated_at"])
-    scan_revision(article, revision)
+    _carry_annotations(items, [plan.anchors[_item_key(i)] for i in items], revision)
+    locked.current_revision = revision
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["current_revision", "updated_at"])
+    scan_revision(locked, revision, plan.hits)
     return revision
 
 
-def _carry_annotations(article: Article, old: Revision, new: Revision) -> None:
-    """Re-anchor every live annotation and flag from old to new with one shared diff.
+def _carry_annotations(items: list, anchors: list, new: Revision) -> None:
+    """Move every live annotation and flag onto the new revision, where its anchor says.
 
     Annotations and hand-made flags follow their passage or are orphaned (kept, with their
     original quote). Lexicon flags are derived data: an open one is dropped and found again
     by the rescan; a decision (dismissed, discussed) is kept only while the flagged words
     are unchanged, so a dismissed flag stays dismissed until its passage is edited.
     """
-    annotations = list(article.annotations.filter(revision=old, orphaned=False))
-    flags = list(article.flags.filter(revision=old, orphaned=False))
-    items = annotations + flags
     if not items:
         return
-    anchors = anchoring.reanchor_many(
-        old.text,
-        new.text,
-        [anchoring.SpanQuery(i.start, i.end, i.exact, i.prefix, i.suffix) for i in items],
-    )
+    annotations = [i for i in items if isinstance(i, Annotation)]
+    flags = [i for i in items if isinstance(i, Flag)]
     doomed = []
     for item, anchor in zip(items, anchors, strict=True):
         is_scan_flag = isinstance(item, Flag) and item.source == Flag.SCAN
@@ -181,13 +254,16 @@ def current_lexicon() -> language.CompiledLexicon:
     return compiled
 
 
-def scan_revision(article: Article, revision: Revision) -> dict[str, int]:
+def scan_revision(article: Article, revision: Revision, hits=None) -> dict[str, int]:
     """Flag the loaded language in a revision, keeping decisions already taken there.
 
     A hit that matches an existing flag (same words, same term) keeps that flag and its
     state; open flags with no hit any more (term disabled, exception added) are removed.
+    hits: the scan of revision.text, made before the write transaction (callers inside one
+    pass it, so the write lock is never held while text is scanned).
     """
-    hits = language.scan(revision.text, current_lexicon())
+    if hits is None:
+        hits = language.scan(revision.text, current_lexicon())
     existing = {
         (f.start, f.end, f.term_id): f
         for f in article.flags.filter(revision=revision, source=Flag.SCAN, orphaned=False)
@@ -228,11 +304,17 @@ def rescan_articles(articles=None) -> dict[str, int]:
     if articles is None:
         articles = Article.objects.exclude(status__in=[workflow.ARCHIVED, workflow.PUBLISHED])
     totals = {"articles": 0, "added": 0, "updated": 0, "removed": 0}
+    lexicon = current_lexicon()
     for article in articles.select_related("current_revision"):
-        if article.current_revision is None:
+        revision = article.current_revision
+        if revision is None:
             continue
+        hits = language.scan(revision.text, lexicon)  # outside the write transaction
         with transaction.atomic():
-            counts = scan_revision(article, article.current_revision)
+            locked = Article.objects.select_for_update().get(pk=article.pk)
+            if locked.current_revision_id != revision.pk:
+                continue  # edited meanwhile: the edit scanned its own new text
+            counts = scan_revision(locked, revision, hits)
         totals["articles"] += 1
         for k, v in counts.items():
             totals[k] += v
@@ -243,13 +325,32 @@ def _flag_for_update(flag: Flag) -> Flag:
     return Flag.objects.select_related("article", "revision").get(pk=flag.pk)
 
 
-@transaction.atomic
 def accept_suggestion(flag: Flag, user, replacement: str) -> Revision:
     """Replace the flagged words with one of the suggestions, as a new revision."""
     flag = _flag_for_update(flag)
     article = flag.article
     if not permissions.can_act_on_flag(user, flag):
         raise Forbidden("You may not change this story's text.")
+    _check_acceptable(flag, replacement)
+    current = article.current_revision
+    if flag.revision_id != current.pk or current.text[flag.start : flag.end] != flag.exact:
+        raise StaleRevision("The story has changed since this flag was found. Reload the page.")
+    text = current.text[: flag.start] + replacement + current.text[flag.end :]
+
+    def decide(locked_article):
+        # Under the story's lock: the flag may have been decided while the text was planned.
+        locked_flag = Flag.objects.get(pk=flag.pk)
+        _check_acceptable(locked_flag, replacement)
+        locked_flag.state, locked_flag.decided_by, locked_flag.decided_at = (
+            Flag.ACCEPTED, user, timezone.now())
+        locked_flag.reason = f"Replaced “{flag.exact}” with “{replacement}”."
+        locked_flag.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+
+    return revise(article, user, text, current.pk, on_locked=decide,
+                  note=f"Accepted suggestion: “{flag.exact}” → “{replacement}”")
+
+
+def _check_acceptable(flag: Flag, replacement: str) -> None:
     if not flag.is_open:
         raise ReviewError("This flag has already been dealt with.")
     if flag.attributed:
@@ -259,14 +360,6 @@ def accept_suggestion(flag: Flag, user, replacement: str) -> Revision:
         )
     if replacement not in flag.suggestions:
         raise ReviewError("That is not one of the suggested alternatives.")
-    current = article.current_revision
-    if flag.revision_id != current.pk or current.text[flag.start : flag.end] != flag.exact:
-        raise StaleRevision("The story has changed since this flag was found. Reload the page.")
-    text = current.text[: flag.start] + replacement + current.text[flag.end :]
-    flag.state, flag.decided_by, flag.decided_at = Flag.ACCEPTED, user, timezone.now()
-    flag.reason = f"Replaced “{flag.exact}” with “{replacement}”."
-    flag.save(update_fields=["state", "decided_by", "decided_at", "reason"])
-    return revise(article, user, text, current.pk, note=f"Accepted suggestion: “{flag.exact}” → “{replacement}”")
 
 
 def dismiss_flag(flag: Flag, user, reason: str) -> Flag:
@@ -298,21 +391,30 @@ def discuss_flag(flag: Flag, user) -> Annotation:
     """Turn a flag into an annotation on the same words, for discussion in replies."""
     if not permissions.can_act_on_flag(user, flag) or not permissions.can_annotate(user, flag.article):
         raise Forbidden("You may not start a discussion on this story.")
+    article = _lock(flag.article)
+    flag = Flag.objects.select_related("revision").get(pk=flag.pk)
     if not flag.is_open:
         raise ReviewError("This flag has already been dealt with.")
+    if flag.orphaned or flag.revision_id != article.current_revision_id:
+        raise StaleRevision("The story has changed since this flag was found. Reload the page.")
     body = f"Loaded language ({flag.category_label.lower()}): {flag.rationale}"
     if flag.suggestions:
         body += " Suggested: " + ", ".join(f"“{s}”" for s in flag.suggestions) + "."
+    # The note is the person's own: a writer discussing a flag writes a comment, the one
+    # category writers may use; editors keep it filed as loaded language.
+    category = (Annotation.LOADED_LANGUAGE
+                if permissions.can_annotate(user, article, Annotation.LOADED_LANGUAGE)
+                else Annotation.COMMENT)
     annotation = Annotation.objects.create(
-        article=flag.article, revision=flag.revision, start=flag.start, end=flag.end,
+        article=article, revision=flag.revision, start=flag.start, end=flag.end,
         exact=flag.exact, prefix=flag.prefix, suffix=flag.suffix,
-        category=Annotation.LOADED_LANGUAGE, body=body[: settings.REVIEWS_MAX_COMMENT_LENGTH],
+        category=category, body=body[: settings.REVIEWS_MAX_COMMENT_LENGTH],
         author=user,
     )
     flag.state, flag.annotation = Flag.DISCUSSED, annotation
     flag.decided_by, flag.decided_at = user, timezone.now()
     flag.save(update_fields=["state", "annotation", "decided_by", "decided_at"])
-    flag.article.touch()
+    article.touch()
     return annotation
 
 
@@ -327,6 +429,7 @@ def add_manual_flag(
     if category not in language.CATEGORIES or severity not in language.SEVERITIES:
         raise ReviewError("Choose a category and a severity for the flag.")
     note = _check_comment(note)
+    article = _lock(article)
     revision, quote = _checked_selection(article, **selection)
     flag = Flag.objects.create(
         article=article, revision=revision, start=selection["start"], end=selection["end"],
@@ -351,11 +454,19 @@ def open_high_flag_names(article: Article, limit: int = 6) -> str:
     return ", ".join(f"“{w}”" for w in open_high_flags(article).values_list("exact", flat=True)[:limit])
 
 
+def _lock(article: Article) -> Article:
+    """The story row, locked for the rest of the transaction and read afresh: a check made
+    against it (is this still the current revision?) holds until the write commits, however
+    an edit saved meanwhile interleaves."""
+    return Article.objects.select_for_update().select_related("current_revision").get(pk=article.pk)
+
+
 def _checked_selection(article, revision_id, start, end, exact, prefix=None, suffix=None):
     """The current revision and the quote at [start, end) after checking what the client sent.
 
     Client offsets are never trusted: the quote (and context, when sent) must be what the
-    revision holds there, and the revision must still be the current one.
+    revision holds there, and the revision must still be the current one. Call it with the
+    story locked (_lock), inside the transaction that writes.
     """
     revision = article.current_revision
     if revision is None or revision.pk != revision_id:
@@ -404,16 +515,27 @@ def add_annotation(
     body: str,
     prefix: str | None = None,
     suffix: str | None = None,
+    client_key: str = "",
 ) -> Annotation:
     """Anchor a new annotation on the current revision after checking the quote against it.
 
     Client offsets are never trusted: the quote must be what the revision holds there.
+    client_key: the form's one-time key; a second post with the same key returns the first
+    note instead of adding a copy.
     """
     if not permissions.can_annotate(user, article, category):
         raise Forbidden("You may not add this kind of annotation to this story.")
     body = _check_comment(body)
+    article = _lock(article)
+    if client_key:
+        # The same note posted twice (a double click, a retry): the second answers like the
+        # first and adds nothing.
+        earlier = Annotation.objects.filter(author=user, client_key=client_key).first()
+        if earlier is not None:
+            return earlier
     revision, quote = _checked_selection(article, revision_id, start, end, exact, prefix, suffix)
     annotation = Annotation.objects.create(
+        client_key=client_key,
         article=article,
         revision=revision,
         start=start,
@@ -445,7 +567,7 @@ def reattach(
     if not permissions.can_reattach(user, annotation):
         raise Forbidden("You may not re-attach this annotation.")
     revision, quote = _checked_selection(
-        annotation.article, revision_id, start, end, exact, prefix, suffix
+        _lock(annotation.article), revision_id, start, end, exact, prefix, suffix
     )
     annotation.revision = revision
     annotation.start, annotation.end = start, end
@@ -606,28 +728,40 @@ class AnnotationImportReport:
         return text
 
 
-@transaction.atomic
 def import_annotations(article: Article, user, data: bytes) -> AnnotationImportReport:
-    """W3C Web Annotations from a file onto the story's current text, all in one transaction.
+    """W3C Web Annotations from a file onto the story's current text, all or none.
 
     Each is placed by its selectors (re-anchored by its quote when the text differs); one
     that cannot be placed is reported with the reason, never attached to the wrong words.
     """
     if not permissions.can_annotate(user, article):
         raise Forbidden("You may not annotate this story.")
+    # Parsing and finding each passage (fuzzy search included) happen before the write lock.
     parsed = importers.parse_web_annotations(data)
-    revision = article.current_revision
+    revision = Revision.objects.get(pk=article.current_revision_id)
     report = AnnotationImportReport(rejected=list(parsed.rejected))
-    categories = dict(Annotation.CATEGORY_CHOICES)
     incoming = [i for i in parsed.annotations if i.kind != "flag"]
     report.flags_skipped = len(parsed.annotations) - len(incoming)
+    placed = list(importers.anchor_incoming(revision.text, incoming))
+    with transaction.atomic():
+        if _lock(article).current_revision_id != revision.pk:
+            raise StaleRevision(
+                "The story was edited while the notes were being placed; nothing was imported. "
+                "Import the file again."
+            )
+        _write_imported(article, user, revision, placed, report)
+    return report
+
+
+def _write_imported(article, user, revision, placed, report) -> None:
+    categories = dict(Annotation.CATEGORY_CHOICES)
     # The same passage with the same words is the same note: importing a file twice adds
     # nothing the second time.
     existing = set(
         Annotation.objects.filter(article=article, revision=revision)
         .values_list("start", "end", "body")
     )
-    for item, span, how, reason in importers.anchor_incoming(revision.text, incoming):
+    for item, span, how, reason in placed:
         if span is None:
             # Named by its words, which an editor recognises (the id is another tool's URL).
             words = " ".join((item.exact or item.body or "").split())
@@ -673,4 +807,3 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
             report.reanchored += 1
     if report.anchored or report.reanchored:
         article.touch()
-    return report

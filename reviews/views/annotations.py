@@ -56,6 +56,7 @@ def annotation_create(request, pk):
             request.user,
             category=data["category"],
             body=data["body"],
+            client_key=data.get("client_key") or "",
             **form.selection(request.POST),
         )
     except services.ReviewError as exc:

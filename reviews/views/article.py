@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 
 from .. import importers, language, markup, permissions, services, workflow
 from ..forms import (
@@ -14,7 +14,7 @@ from ..forms import (
     TransitionForm,
     UploadArticleForm,
 )
-from ..models import Annotation, Article, Flag, Reply
+from ..models import Annotation, Flag, Reply
 from .access import article_for
 from .queue import EXPORT_FORMATS
 
@@ -151,11 +151,13 @@ def article_context(request, article, **kwargs):
     return context
 
 
+@require_safe
 def article_detail(request, pk):
     article = article_for(request, pk)
     return render(request, "reviews/article.html", article_context(request, article))
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def article_create(request):
     if not permissions.can_create_article(request.user):
         raise PermissionDenied("You may not create stories.")
@@ -217,6 +219,7 @@ def _details_message(names, article) -> str:
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def article_edit(request, pk):
     article = article_for(request, pk)
     may_not_edit = not permissions.can_edit_article(request.user, article)
@@ -236,24 +239,26 @@ def article_edit(request, pk):
         form = ArticleEditForm(request.POST, user=request.user, article=article)
         if form.is_valid():
             data = form.cleaned_data
+
+            def save_details(locked):
+                # Under the story's lock, so the details are merged against what is really
+                # there; a clash refuses the whole save (the revision too).
+                details, clashes = form.merge_details(locked)
+                if clashes:
+                    raise _DetailsChanged(clashes)
+                for name in ("title", "byline", "desk"):
+                    setattr(locked, name, details[name])
+                locked.updated_at = timezone.now()
+                locked.save(update_fields=["title", "byline", "desk", "updated_at"])
+                if "assignees" in details:
+                    locked.assignees.set(details["assignees"])
+
             try:
-                with transaction.atomic():
-                    # Locked first, so the details are merged against what is really there.
-                    locked = Article.objects.select_for_update().get(pk=article.pk)
-                    details, clashes = form.merge_details(locked)
-                    if clashes:
-                        raise _DetailsChanged(clashes)
-                    services.revise(
-                        locked, request.user, data["body"], data["base_revision"], data["note"]
-                    )
-                    locked.refresh_from_db()
-                    for name in ("title", "byline", "desk"):
-                        setattr(locked, name, details[name])
-                    locked.updated_at = timezone.now()
-                    locked.save(update_fields=["title", "byline", "desk", "updated_at"])
-                    if "assignees" in details:
-                        locked.assignees.set(details["assignees"])
-                _warn_about_high_flags_after_approval(request, locked)
+                # The text is diffed and scanned before the lock; only the writes hold it.
+                services.revise(article, request.user, data["body"], data["base_revision"],
+                                data["note"], on_locked=save_details)
+                article.refresh_from_db()
+                _warn_about_high_flags_after_approval(request, article)
                 return redirect(article)
             except services.StaleRevision as exc:
                 # Keep what they typed; point the next save at the latest revision, which is

@@ -162,12 +162,20 @@
     pending = selection;
     const form = dialog.querySelector("form");
     fillSelection(form);
+    const key = form.querySelector('[name="client_key"]');
+    if (key) key.value = oneTimeKey(); // a retry of this note reuses it; the next note does not
     const quote = dialog.querySelector(".dialog-quote");
     quote.textContent = selection.exact.length > 300 ? selection.exact.slice(0, 300) + "…" : selection.exact;
     clearDialogError(dialog);
     dialog.showModal();
     const first = form.querySelector("textarea");
     if (first) first.focus();
+  }
+
+  function oneTimeKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
   }
 
   function openAnnotateDialog() {
