@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
-from . import audit, jobs
+from . import audit, jobs, language
 from .models import (
     Annotation,
     Article,
@@ -86,8 +89,35 @@ class ReplyAdmin(admin.ModelAdmin):
     raw_id_fields = ("annotation",)
 
 
+class LexiconTermAdminForm(forms.ModelForm):
+    """The lexicon screen's rules in Django admin too: no single letters, stop words or
+    exceptions that never apply."""
+
+    class Meta:
+        model = LexiconTerm
+        fields = ["phrase", "category", "severity", "rationale", "alternatives", "style_note",
+                  "exceptions", "enabled", "created_at", "updated_at"]
+
+    def clean(self):
+        data = super().clean()
+        phrase = data.get("phrase")
+        if phrase:
+            exceptions = data.get("exceptions") or []
+            if not isinstance(exceptions, list) or not all(isinstance(e, str) for e in exceptions):
+                self.add_error("exceptions", "A list of phrases, e.g. [\"regime change\"].")
+                exceptions = []
+            # Category and severity are choices the form has checked: only the phrase's own
+            # rules are asked about (as the lexicon screen's form does).
+            term = language.Term(phrase=phrase, category="editorializing",
+                                 exceptions=tuple(exceptions))
+            for problem in language.validate_term(term):
+                self.add_error("exceptions" if "exception" in problem else "phrase", problem)
+        return data
+
+
 @admin.register(LexiconTerm)
 class LexiconTermAdmin(admin.ModelAdmin):
+    form = LexiconTermAdminForm
     list_display = ("phrase", "category", "severity", "enabled", "updated_at")
     list_filter = ("category", "severity", "enabled")
     search_fields = ("phrase", "rationale", "style_note")
@@ -135,3 +165,25 @@ class JobAdmin(admin.ModelAdmin):
         "kind", "user", "params", "total", "done", "state", "error", "result", "attempts",
         "task_id", "created_at", "started_at", "finished_at",
     )
+
+
+# Django's own user admin, with each change attributed to the admin making it: the audit
+# signals (audit.py) log role, staff, superuser and activation changes wherever they are
+# made, and here they know who made them.
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class AuditedUserAdmin(UserAdmin):
+    def save_model(self, request, obj, form, change):
+        # save_related() saves the groups next, on the same instance; it ends the attribution.
+        audit.attribute_changes(obj, actor=request.user, request=request, where="in Django admin")
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        try:
+            super().save_related(request, form, formsets, change)
+        finally:
+            audit.end_attribution(form.instance)

@@ -7,4 +7,6 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Newsroom review"
 
     def ready(self):
-        from . import audit  # noqa: F401  (connects the login signals)
+        from . import audit  # connects the login signals
+
+        audit.connect_user_signals()  # role, staff, superuser and activation changes

@@ -114,8 +114,10 @@ def _websearch_term(term: str) -> str:
 
 
 def parse(text: str) -> Query:
-    """Parse a search box's text. Never raises; terms without a letter or digit are dropped."""
-    text = (text or "")[:MAX_QUERY_CHARS]
+    """Parse a search box's text. Never raises; terms without a letter or digit are dropped.
+    A NUL character separates words: neither FTS5 (an "unterminated string") nor PostgreSQL
+    accepts one in a query."""
+    text = (text or "")[:MAX_QUERY_CHARS].replace("\x00", " ")
     groups: list[list[str]] = []
     negatives: list[str] = []
     join_next = False  # the previous token was "or"

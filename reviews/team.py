@@ -58,7 +58,8 @@ def add_user(actor, *, name: str, email: str, role: str, request=None):
     # A usable but unknown password: Django's reset flow only mails accounts with one.
     user.set_password(secrets.token_urlsafe(32))
     user.save(update_fields=["password"])
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    with audit.user_change(user, actor=actor, request=request, recorded=True):  # logged below
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     form = PasswordResetForm({"email": email})
     form.is_valid()
     form.save(
@@ -79,15 +80,19 @@ def change_role(actor, user, role: str, request=None):
         return user
     if old == workflow.ADMIN and _is_last_active_admin(user):
         raise ReviewError("This is the last active admin: make someone else an admin first.")
-    user.groups.remove(*Group.objects.filter(name__in=workflow.ROLES))
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    # Admins run Django admin too (README, roles); nobody else keeps it.
-    admin = role == workflow.ADMIN
-    if (user.is_superuser, user.is_staff) != (admin, admin):
-        user.is_superuser = user.is_staff = admin
-        user.save(update_fields=["is_superuser", "is_staff"])
+    detail = f"{old or 'no role'} → {role}"
+    # One entry for the whole change (below), not one per group and flag from the signals.
+    with audit.user_change(user, actor=actor, request=request, recorded=True):
+        user.groups.remove(*Group.objects.filter(name__in=workflow.ROLES))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        # Admins run Django admin too (README, roles); nobody else keeps it.
+        admin = role == workflow.ADMIN
+        if (user.is_superuser, user.is_staff) != (admin, admin):
+            user.is_superuser = user.is_staff = admin
+            user.save(update_fields=["is_superuser", "is_staff"])
+            detail += "; Django admin (staff, superuser) " + ("given" if admin else "taken away")
     audit.record(AuditEntry.ROLE_CHANGED, actor=actor, target=audit.user_target(user),
-                 detail=f"{old or 'no role'} → {role}", request=request)
+                 detail=detail, request=request)
     return user
 
 
@@ -98,7 +103,9 @@ def set_active(actor, user, active: bool, request=None):
     if not active and _is_last_active_admin(user):
         raise ReviewError("This is the last active admin and cannot be deactivated.")
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    # Deactivating ends every session of theirs (the signal in audit.py, wherever it is done).
+    with audit.user_change(user, actor=actor, request=request, recorded=True):  # logged below
+        user.save(update_fields=["is_active"])
     if active:
         # Wrong-password lockouts piled up while the account was off (its right password
         # failed too) are cleared with it.

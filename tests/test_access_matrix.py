@@ -87,7 +87,7 @@ def routes(w):
         "reviews:job": ("get", ["JOB"], None, everyone),
         "reviews:job_retry": ("post", ["JOB"], {}, redirect_all),
         "reviews:job_download": ("get", ["JOB"], None, {"writer": 404, "editor": 404, "admin": 404}),
-        "reviews:article_transition": ("post", [a], {"transition": "submit"}, redirect_all),
+        "reviews:article_transition": ("post", [a], {"transition": "submit", "revision": w["article"].current_revision_id}, redirect_all),
         "reviews:team": ("get", [], None, admins_only),
         "reviews:team_role": ("post", [w["writer"].pk], {"role": "Writer"}, admins_post),
         "reviews:team_active": ("post", [w["writer"].pk], {"active": "1"}, admins_post),

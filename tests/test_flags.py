@@ -243,7 +243,7 @@ def test_approve_refusal_names_the_flags_on_the_page(client, story, editor):
     services.transition(story, editor, "submit")
     client.force_login(editor)
     response = client.post(reverse("reviews:article_transition", args=[story.pk]),
-                           {"transition": "approve"}, **HX)
+                           {"transition": "approve", "revision": story.current_revision_id}, **HX)
     assert response.status_code == 403 and "terrorist forces" in response.content.decode()
 
 

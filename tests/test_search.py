@@ -140,10 +140,12 @@ def test_phrases_alternatives_and_exclusions(as_editor, make_article):
 )
 def test_hostile_queries_never_error(as_editor, make_article, q):
     make_article(title="Bus lane approved")
+    # A NUL, which no form sends, is refused with a message (400); anything else is searched.
+    expected = 400 if "\x00" in q else 200
     response = as_editor.get(QUEUE, {"q": q})
-    assert response.status_code == 200
+    assert response.status_code == expected
     response = as_editor.get(QUEUE, {"q": q}, headers={"HX-Request": "true"})
-    assert response.status_code == 200
+    assert response.status_code == expected
 
 
 def test_an_empty_or_wordless_query_means_no_search(as_editor, make_article):

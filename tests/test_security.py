@@ -203,7 +203,8 @@ def test_csrf_is_enforced_on_htmx_posts(editor, article):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(editor)
     url = reverse("reviews:article_transition", args=[article.pk])
-    response = strict.post(url, {"transition": "submit"}, HTTP_HX_REQUEST="true")
+    response = strict.post(url, {"transition": "submit", "revision": article.current_revision_id},
+                           HTTP_HX_REQUEST="true")
     assert response.status_code == 403
     article.refresh_from_db()
     assert article.status == "draft"
@@ -216,7 +217,8 @@ def test_writes_are_rate_limited_per_user(client, editor, writer, article, setti
     settings.REVIEWS_RATE_LIMIT_WRITES = 3
     client.force_login(editor)
     url = reverse("reviews:article_transition", args=[article.pk])
-    responses = [client.post(url, {"transition": t}, HTTP_HX_REQUEST="true")
+    seen = article.current_revision_id
+    responses = [client.post(url, {"transition": t, "revision": seen}, HTTP_HX_REQUEST="true")
                  for t in ["submit", "withdraw", "submit", "withdraw"]]
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     refused = responses[-1]
@@ -225,14 +227,15 @@ def test_writes_are_rate_limited_per_user(client, editor, writer, article, setti
     article.refresh_from_db()
     assert article.status == "in_review"  # the fourth step was not taken
 
-    page = client.post(url, {"transition": "withdraw"})  # not HTMX: a page in the app's style
+    page = client.post(url, {"transition": "withdraw", "revision": seen})  # not HTMX: a page in the app's style
     assert page.status_code == 429 and "<main" in page.content.decode()
     assert "Too many requests" in page.content.decode()
     assert client.get(reverse("reviews:queue")).status_code == 200  # reading is not limited
 
     other = Client()
     other.force_login(writer)  # the limit is per user
-    assert other.post(url, {"transition": "withdraw"}, HTTP_HX_REQUEST="true").status_code != 429
+    assert other.post(url, {"transition": "withdraw", "revision": seen},
+                      HTTP_HX_REQUEST="true").status_code != 429
 
 
 def test_logins_and_reset_requests_are_rate_limited_per_address(client, settings, db):

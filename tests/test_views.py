@@ -401,7 +401,9 @@ def test_script_in_a_comment_is_shown_as_text(as_editor, article):
 
 def test_transition_by_htmx_rerenders_the_page_body(as_writer, article):
     url = reverse("reviews:article_transition", args=[article.pk])
-    response = as_writer.post(url, {"transition": "submit", "comment": "Ready"}, **HX)
+    response = as_writer.post(
+        url, {"transition": "submit", "comment": "Ready", "revision": article.current_revision_id}, **HX
+    )
     html = response.content.decode()
     assert response.status_code == 200 and html.lstrip().startswith('<div id="article-main"')
     assert "In review" in html and "Ready" in html
@@ -411,7 +413,7 @@ def test_transition_by_htmx_rerenders_the_page_body(as_writer, article):
 
 def test_refused_transition_is_403_and_changes_nothing(as_writer, article):
     url = reverse("reviews:article_transition", args=[article.pk])
-    response = as_writer.post(url, {"transition": "approve"}, **HX)
+    response = as_writer.post(url, {"transition": "approve", "revision": article.current_revision_id}, **HX)
     assert response.status_code == 403
     article.refresh_from_db()
     assert article.status == "draft" and ReviewEvent.objects.filter(article=article).count() == 1
@@ -444,7 +446,9 @@ def test_unknown_transition_is_400(as_editor, article):
 
 def test_transition_without_javascript_redirects_with_a_message(as_editor, article):
     url = reverse("reviews:article_transition", args=[article.pk])
-    response = as_editor.post(url, {"transition": "submit"}, follow=True)
+    response = as_editor.post(
+        url, {"transition": "submit", "revision": article.current_revision_id}, follow=True
+    )
     assert response.redirect_chain[-1][0] == article.get_absolute_url()
     assert "Story is now in review." in response.content.decode()
 

@@ -29,6 +29,17 @@ no longer sees a delimiter, and Markdown renders ``\\=``, ``\\}`` and ``\\>`` as
 so the reader sees the original text. A delimiter that already contains backslashes gets one
 more, which keeps the escaping reversible. Escapes are decided on the whole text before the
 markup is inserted, so a delimiter cut by a note boundary is still escaped consistently.
+
+No HTML gets through
+--------------------
+Markdown passes raw HTML on to the page, so ``<script>`` in a story (or ``<b>`` in a note)
+would run or render when the file is shown. After the CriticMarkup escaping, every ``&``,
+``<`` and ``>`` of the text, the notes and the header is written as ``&amp;``, ``&lt;`` and
+``&gt;``, which a CommonMark renderer shows as the character itself; ``&lt;`` typed in a note
+therefore shows as "&lt;", not as "<". The one exception is a ``>`` right after a backslash
+(``~\\>``, the escaped arrow): it is already literal, and an entity there would show as
+"&gt;". ``strip_criticmarkup`` decodes the three entities before undoing the CriticMarkup
+escapes, so the text still comes back byte for byte.
 """
 
 from __future__ import annotations
@@ -89,6 +100,23 @@ def unescape(text: str) -> str:
     return "".join(out)
 
 
+_HTML_SIGNIFICANT = re.compile(r"[&<]|(?<!\\)>")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_CHARACTERS = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def escape_html(text: str) -> str:
+    """& < > as entities, so a Markdown renderer shows them and never reads HTML; a ">" right
+    after a backslash is already literal (and may be a CriticMarkup escape: "~\\>")."""
+    return _HTML_SIGNIFICANT.sub(lambda m: _ENTITIES[m.group()], text)
+
+
+def unescape_html(text: str) -> str:
+    """Inverse of escape_html (every "&" it leaves starts one of its three entities)."""
+    return _ENTITY.sub(lambda m: _CHARACTERS[m.group(1)], text)
+
+
 def strip_criticmarkup(markup: str) -> str:
     """The text without markup: highlights and additions kept, comments and deletions dropped,
     substitutions replaced by their new side, escapes undone."""
@@ -96,7 +124,7 @@ def strip_criticmarkup(markup: str) -> str:
     def keep(m: re.Match) -> str:
         return m.group(1) or m.group(2) or m.group(3) or ""
 
-    return unescape(_MARKUP.sub(keep, markup))
+    return unescape(unescape_html(_MARKUP.sub(keep, markup)))
 
 
 def _insert(text: str, a: int, b: int, points: list[int]) -> str:
@@ -111,12 +139,17 @@ def _insert(text: str, a: int, b: int, points: list[int]) -> str:
     return "".join(out)
 
 
+def _text(text: str, a: int, b: int, points: list[int]) -> str:
+    """text[a:b] as written into the file: CriticMarkup delimiters escaped, then HTML."""
+    return escape_html(_insert(text, a, b, points))
+
+
 def _one_line(text: str) -> str:
     """Comments sit inside a paragraph: newlines would end it. Also used for every generated
-    line (header, comments, the removed-notes list), so "<" is written as "&lt;": Markdown passes
-    raw HTML through, and a comment reading "<script>" must not become one when rendered. The
-    article text itself is left as written (it must survive byte for byte)."""
-    return " ".join(text.split()).replace("<", "&lt;")
+    line (header, comments, the removed-notes list). HTML is escaped (escape_html): Markdown
+    passes raw HTML through, and a comment reading "<script>" must not become one when
+    rendered, nor "&lt;b&gt;" turn into a tag the reader never typed."""
+    return escape_html(" ".join(text.split()))
 
 
 def comment_text(note: NoteSnap, quote_it: bool = False) -> str:
@@ -164,8 +197,8 @@ def render_review(text: str, notes: list[NoteSnap]) -> tuple[str, list[NoteSnap]
             continue
         waiting = list(members)
         for k, (a, b) in enumerate(pieces):
-            out.append(_insert(text, at, a, points))
-            out.append("{==" + _insert(text, a, b, points) + "==}")
+            out.append(_text(text, at, a, points))
+            out.append("{==" + _text(text, a, b, points) + "==}")
             at = b
             # Each comment follows the paragraph where its own passage ends.
             last = k == len(pieces) - 1
@@ -174,7 +207,7 @@ def render_review(text: str, notes: list[NoteSnap]) -> tuple[str, list[NoteSnap]
             for note in here:
                 whole = len(members) > 1 and (note.start, note.end) != (start, end)
                 out.append("{>>" + comment_text(note, quote_it=whole) + "<<}")
-    out.append(_insert(text, at, len(text), points))
+    out.append(_text(text, at, len(text), points))
     return "".join(out), unplaced
 
 
@@ -186,20 +219,20 @@ def render_diff(old: str, new: str) -> str:
     while i < len(changes):
         change = changes[i]
         if change.op == EQUAL:
-            out.append(_insert(new, at, at + len(change.text), points))
+            out.append(_text(new, at, at + len(change.text), points))
             at += len(change.text)
         elif change.op == INSERT:
-            out.append("{++" + _insert(new, at, at + len(change.text), points) + "++}")
+            out.append("{++" + _text(new, at, at + len(change.text), points) + "++}")
             at += len(change.text)
         elif i + 1 < len(changes) and changes[i + 1].op == INSERT:
             added = changes[i + 1].text
-            replaced = _insert(new, at, at + len(added), points)
-            out.append("{~~" + escape(change.text) + "~>" + replaced + "~~}")
+            replaced = _text(new, at, at + len(added), points)
+            out.append("{~~" + escape_html(escape(change.text)) + "~>" + replaced + "~~}")
             at += len(added)
             i += 1
         else:
             assert change.op == DELETE
-            out.append("{--" + escape(change.text) + "--}")
+            out.append("{--" + escape_html(escape(change.text)) + "--}")
         i += 1
     return "".join(out)
 

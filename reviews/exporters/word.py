@@ -82,7 +82,10 @@ def xml_safe(text: str) -> str:
 
 
 def initials(name: str) -> str:
-    return "".join(word[0] for word in name.split()[:3]).upper()
+    """Up to three initials: the first letter or digit of each of the first words that have
+    one. XML-cleaned like every other string that goes into the file."""
+    firsts = (next((c for c in word if c.isalnum()), "") for word in name.split())
+    return xml_safe("".join(c for c in firsts if c)[:3].upper())
 
 
 def comment_text(note: NoteSnap) -> str:
@@ -121,7 +124,7 @@ def export_docx(snapshot: Snapshot) -> bytes:
                 [first, last],
                 text=comment_text(note),
                 author=xml_safe(note.author),
-                initials=initials(note.author),
+                initials=initials(xml_safe(note.author)),
             )
             # No public setter (see the module docstring): the element's typed attribute.
             comment._comment_elm.date = aware(note.created)

@@ -93,18 +93,41 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else 0
 
 
+# A letter or a digit (\w without the underscore): what a term is counted in.
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def _letters(phrase: str) -> int:
+    return len(_ALNUM.findall(phrase))
+
+
+def _bare(phrase: str) -> str:
+    """A folded phrase without the punctuation around it: "'the'" is "the"."""
+    return re.sub(r"^[\W_]+|[\W_]+$", "", phrase)
+
+
 def validate_term(term: Term) -> list[str]:
-    """Reasons this term cannot be used; empty when it is fine."""
+    """Reasons this term cannot be used; empty when it is fine.
+
+    Letters and digits are counted, not characters: "'s", "e." and "I ." hold one letter
+    each and would match every possessive, initial or pronoun, so a term needs at least two.
+    Punctuation around a common word does not make it less common ("the.", "'said'").
+    Exceptions need no rule of their own: each must contain the term (checked below), so it
+    holds at least the term's letters."""
     errors = []
     phrase = fold_phrase(term.phrase)
+    letters = _letters(phrase)
     if not phrase:
         errors.append("the phrase is empty")
-    elif len(phrase.replace(" ", "")) < 2:
-        errors.append(f"“{term.phrase}” is a single letter and would match everywhere")
-    elif phrase in STOP_WORDS:
-        errors.append(f"“{term.phrase}” is a common word and would match almost every sentence")
-    elif not re.search(r"\w", phrase):
+    elif letters == 0:
         errors.append(f"“{term.phrase}” has no letters or digits")
+    elif letters < 2:
+        errors.append(
+            f"“{term.phrase}” has a single letter and would match everywhere "
+            "(a term needs at least two letters or digits)"
+        )
+    elif phrase in STOP_WORDS or _bare(phrase) in STOP_WORDS:
+        errors.append(f"“{term.phrase}” is a common word and would match almost every sentence")
     if term.category not in CATEGORIES:
         errors.append(
             f"unknown category “{term.category}” (use one of: {', '.join(CATEGORIES)})"

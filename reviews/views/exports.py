@@ -4,14 +4,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import audit, export_data, jobs, permissions
 from ..exporters import CONTENT_TYPES, EXPORTERS
 from ..models import Article
 from .access import article_for, refusal
 from .jobs import job_context
-from .queue import filtered_articles
+from .queue import BadParameter, filtered_articles, id_param
 
 
 def render_export(request, article, fmt, previous=None) -> bytes:
@@ -22,6 +22,7 @@ def render_export(request, article, fmt, previous=None) -> bytes:
     return EXPORTERS[fmt](snap)
 
 
+@require_safe
 def article_export(request, pk, fmt):
     article = article_for(request, pk)
     if fmt not in EXPORTERS:
@@ -30,9 +31,9 @@ def article_export(request, pk, fmt):
     suffix = ""
     if fmt == "md" and request.GET.get("diff_from"):
         try:
-            number = int(request.GET["diff_from"])
-        except ValueError as exc:
-            raise Http404("Revision numbers are whole numbers.") from exc
+            number = id_param(request.GET["diff_from"], "revision number")
+        except BadParameter as exc:
+            return refusal(request, str(exc), 400)
         previous = get_object_or_404(article.revisions, number=number)
         suffix = f"-changes-from-r{number}"
     data = render_export(request, article, fmt, previous)
@@ -53,18 +54,21 @@ def bulk_export(request):
     if fmt not in EXPORTERS:
         return refusal(request, "Choose an export format.", 400)
     matched = None
-    if request.POST.get("scope") == "filter":
-        found = filtered_articles(request, request.POST)
-        ids = list(found.values_list("pk", flat=True)[: jobs.MAX_EXPORT_STORIES + 1])
-        if len(ids) > jobs.MAX_EXPORT_STORIES:
-            matched = found.count()  # more than one ZIP holds: the summary says so
-            ids = ids[: jobs.MAX_EXPORT_STORIES]
-    else:
-        try:
-            ids = sorted({int(i) for i in request.POST.getlist("ids")})
-        except ValueError:
-            return refusal(request, "The selection was not understood.", 400)
-        ids = list(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    try:
+        if request.POST.get("scope") == "filter":
+            found = filtered_articles(request, request.POST)  # the queue's own checks
+            ids = list(found.values_list("pk", flat=True)[: jobs.MAX_EXPORT_STORIES + 1])
+            if len(ids) > jobs.MAX_EXPORT_STORIES:
+                matched = found.count()  # more than one ZIP holds: the summary says so
+                ids = ids[: jobs.MAX_EXPORT_STORIES]
+        else:
+            chosen = request.POST.getlist("ids")
+            if len(chosen) > jobs.MAX_EXPORT_STORIES:
+                raise BadParameter(f"One export holds at most {jobs.MAX_EXPORT_STORIES:,} stories.")
+            ids = sorted({id_param(i, "selection") for i in chosen})
+            ids = list(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    except BadParameter as exc:
+        return refusal(request, str(exc), 400)
     if not ids:
         return refusal(request, "Select at least one story to export.", 400)
     job = jobs.start_export(request.user, fmt, ids, base_url=request.build_absolute_uri("/"),

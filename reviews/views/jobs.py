@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import jobs, permissions
 from ..models import Job
@@ -31,6 +31,7 @@ def _job_for(request, job_id) -> Job:
     return job
 
 
+@require_safe
 def job_list(request):
     """Your recent background jobs (an admin sees everyone's), failures with a Retry."""
     if not permissions.has_role(request.user):
@@ -42,6 +43,7 @@ def job_list(request):
     return render(request, "reviews/jobs.html", {"rows": rows, "is_admin": permissions.is_admin(request.user)})
 
 
+@require_safe
 def job_detail(request, job_id):
     """One job: the progress fragment for htmx polling, or a page of its own (which refreshes
     itself while the job runs, so it works without JavaScript too)."""
@@ -67,6 +69,7 @@ def job_retry(request, job_id):
     return redirect("reviews:job", job_id=job.pk)
 
 
+@require_safe
 def job_download(request, job_id):
     job = _job_for(request, job_id)
     if job.kind != Job.EXPORT or job.user_id != request.user.pk:

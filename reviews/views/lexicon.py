@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import audit, jobs, language, lexicon_io, permissions
 from ..language.lexicon import fold_phrase
@@ -25,6 +26,17 @@ RECENT_RESCAN = timedelta(minutes=10)
 def _require_admin(request):
     if not permissions.can_manage_lexicon(request.user):
         raise PermissionDenied("Only admins manage the lexicon.")
+
+
+def _back(request, default: str):
+    """Where the form's "next" says to go back to, if it is a page of this site (over HTTPS
+    when this request came over HTTPS); otherwise the default page. Never off the site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return redirect(default)
 
 
 def _list_field(value):
@@ -90,10 +102,12 @@ class ImportForm(forms.Form):
     )
 
 
+@require_safe
 def lexicon_list(request):
     _require_admin(request)
     terms = LexiconTerm.objects.all()
-    query = request.GET.get("q", "").strip()[:100]
+    # A NUL cannot be typed and PostgreSQL refuses one in a query: it separates words.
+    query = request.GET.get("q", "").replace("\x00", " ").strip()[:100]
     category = request.GET.get("category", "")
     state = request.GET.get("state", "")
     if query:
@@ -123,6 +137,7 @@ def lexicon_list(request):
     return render(request, template, context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def lexicon_edit(request, term_id=None):
     _require_admin(request)
     instance = get_object_or_404(LexiconTerm, pk=term_id) if term_id else LexiconTerm()
@@ -151,9 +166,10 @@ def lexicon_toggle(request, term_id):
         request,
         f"“{term.phrase}” {'enabled' if term.enabled else 'disabled'}; the open stories are being rescanned.",
     )
-    return redirect(request.POST.get("next") or "reviews:lexicon")
+    return _back(request, "reviews:lexicon")
 
 
+@require_safe
 def lexicon_export(request):
     _require_admin(request)
     response = HttpResponse(lexicon_io.export_csv(), content_type="text/csv; charset=utf-8")

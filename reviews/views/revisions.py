@@ -1,10 +1,12 @@
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from .. import diffing
 from .access import article_for
 
 
+@require_safe
 def compare(request, pk):
     """Word-level differences between any two revisions of a story, with who, when and why."""
     article = article_for(request, pk)

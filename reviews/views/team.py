@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import permissions, team, workflow
 from ..models import AuditEntry, display_name
@@ -27,6 +27,7 @@ def _require_admin(request):
         raise PermissionDenied("Only admins manage the team.")
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_list(request):
     _require_admin(request)
     form = AddUserForm(request.POST or None)
@@ -84,11 +85,13 @@ def team_unlock(request, user_id):
                 f"{display_name(user)} can log in again.")
 
 
+@require_safe
 def audit_log(request):
     _require_admin(request)
     entries = AuditEntry.objects.select_related("actor")
     action = request.GET.get("action", "")
-    query = request.GET.get("q", "").strip()[:100]
+    # A NUL cannot be typed and PostgreSQL refuses one in a query: it separates words.
+    query = request.GET.get("q", "").replace("\x00", " ").strip()[:100]
     if action in dict(AuditEntry.ACTION_CHOICES):
         entries = entries.filter(action=action)
     if query:
