@@ -1,18 +1,19 @@
 """Background work: bulk exports and rescans after a lexicon change.
 
 A Job row is what the page shows (progress, outcome, error); django-tasks runs it. With the
-database backend (production) `manage.py db_worker` picks the task up; with the immediate
+database backend (production) `manage.py task_worker` picks the task up; with the immediate
 backend (development and tests) it runs inside the request that starts it. Either way the
 Job is the same and so are the screens.
 """
 
 import logging
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -157,25 +158,57 @@ def run(job_id: int) -> dict:
     """Run one job to the end (called by the django-tasks task). Progress is saved as it
     goes; on any error the job is marked failed with the reason, and the error re-raised so
     the task result records it too."""
-    claimed = Job.objects.filter(pk=job_id, state=Job.QUEUED).update(
-        state=Job.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1,
-    )
+    try:
+        claimed = Job.objects.filter(pk=job_id, state=Job.QUEUED).update(
+            state=Job.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1,
+        )
+    except DATABASE_ERRORS as exc:
+        # Not even started (the database stayed locked): the task fails, so the Job must not
+        # go on saying it is waiting for a worker.
+        logger.exception("Job %s could not start", job_id)
+        _record_failure(job_id, exc)
+        raise
     if not claimed:
         # Already run, running elsewhere, or gone: nothing to do twice.
         return {"skipped": True}
-    job = Job.objects.get(pk=job_id)
     try:
+        job = Job.objects.get(pk=job_id)
         result = RUNNERS[job.kind](job)
-    except Exception as exc:
-        logger.exception("Job %s (%s) failed", job.pk, job.kind)
         Job.objects.filter(pk=job.pk).update(
-            state=Job.FAILED, error=_describe(exc), finished_at=timezone.now(),
+            state=Job.DONE, done=job.total, result=result, finished_at=timezone.now(),
         )
+    except Exception as exc:
+        logger.exception("Job %s failed", job_id)
+        _record_failure(job_id, exc)
         raise
-    Job.objects.filter(pk=job.pk).update(
-        state=Job.DONE, done=job.total, result=result, finished_at=timezone.now(),
-    )
     return result
+
+
+# A failure is recorded even while the database is busy. SQLite's write lock can be held by
+# other work for longer than the busy timeout (20 s); the write is tried again after these
+# pauses (seconds), each try itself waiting up to the busy timeout. Inside a transaction (the
+# immediate backend, within a request) there is one try: the transaction decides.
+FAILURE_RECORD_PAUSES = (1, 2, 4, 8)
+DATABASE_ERRORS = (DatabaseError, InterfaceError)
+
+
+def _record_failure(job_id: int, exc: Exception) -> bool:
+    """Mark an unfinished job failed with what went wrong; whether that could be saved."""
+    fields = {"state": Job.FAILED, "error": _describe(exc), "finished_at": timezone.now()}
+    unfinished = Job.objects.filter(pk=job_id, state__in=[Job.QUEUED, Job.RUNNING])
+    connection = transaction.get_connection(unfinished.db)
+    pauses = () if connection.in_atomic_block else FAILURE_RECORD_PAUSES
+    for pause in (0, *pauses):
+        if pause:
+            time.sleep(pause)
+            connection.close_if_unusable_or_obsolete()  # a dropped connection is reopened
+        try:
+            unfinished.update(**fields)
+            return True
+        except DATABASE_ERRORS as err:
+            logger.warning("Job %s: could not record its failure yet (%s)", job_id, err)
+    logger.error("Job %s: gave up recording its failure; it may still show as running", job_id)
+    return False
 
 
 def _describe(exc: Exception) -> str:
@@ -185,6 +218,12 @@ def _describe(exc: Exception) -> str:
         reason = exc.strerror or type(exc).__name__
         return (f"The server could not write the export file ({reason.lower()}). An admin "
                 "should check the export folder (EXPORT_ROOT); then press Retry.")[:500]
+    if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
+        return ("The database stayed busy with other work (locked) for too long, so this job "
+                "could not finish. Press Retry in a minute; if it happens again, ask an admin.")
+    if isinstance(exc, DATABASE_ERRORS):
+        return (f"A database error stopped this job ({type(exc).__name__}). It has been "
+                "logged; press Retry, or ask an admin if it fails again.")
     if isinstance(exc, ValueError | LookupError) and str(exc).strip():
         return str(exc).strip()[:500]  # our own refusals say what is wrong in plain words
     return (f"Something went wrong on the server ({type(exc).__name__}). It has been logged; "

@@ -2,8 +2,9 @@
 # `make serve`: Newsroom Review with production settings (DJANGO_ENV=production).
 #
 # Collects the static files (hashed, gzip and brotli copies for WhiteNoise), migrates, then
-# runs gunicorn (gunicorn.conf.py) and one `manage.py db_worker` for the background tasks.
-# Ctrl-C or SIGTERM stops both gracefully; if either one exits, the other is stopped too.
+# runs gunicorn (gunicorn.conf.py) and one `manage.py task_worker` for the background tasks.
+# Ctrl-C or SIGTERM stops both gracefully. If the worker exits it is started again (after a
+# pause that grows while it keeps failing); if gunicorn exits, the worker is stopped too.
 #
 # Required, as for any production start: SECRET_KEY and ALLOWED_HOSTS in the environment.
 # To try it on this machine over plain http, INSECURE_LOCAL_HTTP=1 (loopback only): then
@@ -58,14 +59,15 @@ fi
 tasks_backend=$(printf '%s' "${TASKS_BACKEND:-database}" | tr '[:upper:]' '[:lower:]')
 worker_pid=""
 web_pid=""
+pause_pid=""
 
 stop() {
     trap - HUP INT TERM
     # SIGTERM: gunicorn finishes the requests in flight (graceful_timeout), the worker its task.
-    for pid in $web_pid $worker_pid; do
+    for pid in $web_pid $worker_pid $pause_pid; do
         kill -TERM "$pid" 2>/dev/null || true
     done
-    wait $web_pid $worker_pid 2>/dev/null || true
+    wait $web_pid $worker_pid $pause_pid 2>/dev/null || true
 }
 trap 'stop; exit 129' HUP
 trap 'stop; exit 130' INT
@@ -74,17 +76,45 @@ trap 'stop; exit 143' TERM
 # Each child gets its own session (setsid), so a Ctrl-C in the terminal reaches only this
 # script, which then sends each child exactly one SIGTERM: a second signal would make the
 # worker abandon its task.
-if [ "$tasks_backend" = database ]; then
-    setsid "$PY" manage.py db_worker &
+start_worker() {
+    setsid "$PY" manage.py task_worker &
     worker_pid=$!
-    say "background worker (manage.py db_worker) pid $worker_pid"
+    worker_started=$SECONDS
+    say "background worker (manage.py task_worker) pid $worker_pid"
+}
+
+if [ "$tasks_backend" = database ]; then
+    start_worker
 fi
 setsid "$VENV/bin/gunicorn" -c gunicorn.conf.py &
 web_pid=$!
 say "gunicorn pid $web_pid on http://$HOST:$PORT/ (Ctrl-C stops it and the worker)"
 
-# Whichever exits first, stop the other one too.
-status=0
-wait -n $web_pid $worker_pid || status=$?
+# gunicorn exiting stops everything. The worker exiting (a crash, a kill, an out-of-memory)
+# must not take the site down: it is started again after a pause of 1 s, doubling up to
+# 30 s while it keeps dying within a minute of starting.
+pause=1
+while :; do
+    status=0
+    wait -n $web_pid $worker_pid || status=$?
+    if ! kill -0 "$web_pid" 2>/dev/null; then
+        break  # gunicorn is gone (its status is the script's)
+    fi
+    if [ -n "$worker_pid" ] && ! kill -0 "$worker_pid" 2>/dev/null; then
+        worker_pid=""
+        if [ $((SECONDS - worker_started)) -ge 60 ]; then
+            pause=1
+        fi
+        say "background worker exited (status $status); restarting in ${pause}s"
+        # Waiting on a background sleep, not a foreground one, so Ctrl-C or SIGTERM during
+        # the pause is handled at once.
+        sleep "$pause" &
+        pause_pid=$!
+        wait "$pause_pid" || true
+        pause_pid=""
+        start_worker
+        pause=$((pause * 2 > 30 ? 30 : pause * 2))
+    fi
+done
 stop
 exit "$status"

@@ -268,7 +268,7 @@ def test_queued_job_tells_the_user_when_no_worker_has_picked_it_up(client, edito
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=2))
     client.force_login(editor)
     html = client.get(reverse("reviews:job", args=[job.pk]), **HX).content.decode()
-    assert "no background worker has picked it up" in html and "db_worker" in html
+    assert "no background worker has picked it up" in html and "task_worker" in html
     page = client.get(reverse("reviews:job", args=[job.pk])).content.decode()
     assert 'http-equiv="refresh"' in page  # without JavaScript the page refreshes itself
 
