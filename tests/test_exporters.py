@@ -150,6 +150,49 @@ def docx_parts(data: bytes):
         )
 
 
+W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
+MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+CONTENT_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+COMMENTS_EXTENDED_TYPE = (
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.commentsExtended+xml"
+)
+COMMENTS_EXTENDED_REL = "http://schemas.microsoft.com/office/2011/relationships/commentsExtended"
+
+
+def comment_threads(data: bytes) -> dict[str, dict]:
+    """Comment id -> what word/commentsExtended.xml says of it, read the way Word reads it: the
+    w15:commentEx whose w15:paraId is the w14:paraId of the comment's last paragraph gives its
+    done flag, and its w15:paraIdParent the last paragraph of the comment it replies to.
+    "parent" is that comment's id (None for a note)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        comments = ET.fromstring(z.read("word/comments.xml"))
+        extended = ET.fromstring(z.read("word/commentsExtended.xml"))
+    assert extended.tag == W15 + "commentsEx"
+    by_last_para: dict[str, str] = {}
+    out: dict[str, dict] = {}
+    for c in comments.findall(W + "comment"):
+        para_ids = [p.get(W14 + "paraId") for p in c.findall(W + "p")]
+        assert para_ids and all(para_ids), "every comment paragraph carries a w14:paraId"
+        by_last_para[para_ids[-1]] = c.get(W + "id")
+        out[c.get(W + "id")] = {
+            "text": "\n".join("".join(t.text or "" for t in p.iter(W + "t")) for p in c.findall(W + "p")),
+            "author": c.get(W + "author"), "initials": c.get(W + "initials"), "date": c.get(W + "date"),
+            "para_ids": para_ids, "parent": None, "done": None,
+        }  # fmt: skip
+    rows = extended.findall(W15 + "commentEx")
+    assert len(rows) == len(out), "one w15:commentEx per comment"
+    for row in rows:
+        cid = by_last_para[row.get(W15 + "paraId")]  # KeyError: not a comment's last paragraph
+        assert out[cid]["done"] is None, "a comment is described once"
+        out[cid]["done"] = row.get(W15 + "done")
+        parent = row.get(W15 + "paraIdParent")
+        if parent is not None:
+            out[cid]["parent"] = by_last_para[parent]
+    return out
+
+
 def comment_ranges(document: ET.Element) -> dict[str, str]:
     """Comment id -> the text between its commentRangeStart and commentRangeEnd, in document
     order; a paragraph end inside a range counts as a blank line (the app's paragraph break)."""
@@ -206,11 +249,15 @@ def test_docx_opens_and_has_the_header(snapshot):
 
 
 def test_docx_one_comment_per_annotation_and_open_flag_on_exactly_its_passage(snapshot):
-    document, comments = docx_parts(EXPORTERS["docx"](snapshot))
+    data = EXPORTERS["docx"](snapshot)
+    document, comments = docx_parts(data)
     ranges = comment_ranges(document)
-    texts = comment_texts(comments)
+    everyone = comment_texts(comments)
+    assert len(ranges) == len(everyone)  # replies (their own comments) are anchored too
+    threads = comment_threads(data)
+    texts = {cid: v for cid, v in everyone.items() if threads[cid]["parent"] is None}
     expected = shown(snapshot)
-    assert len(texts) == len(ranges) == len(expected) == 8
+    assert len(texts) == len(expected) == 8
     for n in expected:
         matching = [cid for cid, (text, _, _) in texts.items() if n.body in text]
         assert len(matching) == 1, n.id
@@ -220,20 +267,17 @@ def test_docx_one_comment_per_annotation_and_open_flag_on_exactly_its_passage(sn
         assert author == n.author
         assert datetime.fromisoformat(date.replace("Z", "+00:00")) == n.created
     # Dismissed flags and orphans are not comments.
-    everything = "\n".join(t for t, _, _ in texts.values())
+    everything = "\n".join(t for t, _, _ in everyone.values())
     assert "Implies doubt." not in everything and "This passage was cut." not in everything
 
 
-def test_docx_comment_text_carries_category_replies_and_flag_details(snapshot):
+def test_docx_comment_text_carries_category_and_flag_details(snapshot):
     _, comments = docx_parts(EXPORTERS["docx"](snapshot))
     texts = [t for t, _, _ in comment_texts(comments).values()]
     first = next(t for t in texts if "Source for the figure?" in t)
-    assert first.startswith("[Fact check] Source for the figure?")
-    assert (
-        "\nReply — Ben Writer, 12 Mar 2025, 10:30 UTC+01:00: From the council budget, p. 12."
-        in first
-    )
-    assert "\nReply — Ana Editor" in first
+    # The replies are threaded replies of their own (below), not lines of the note's text.
+    assert first == "[Fact check] Source for the figure?"
+    assert not any("Reply —" in t for t in texts)
     flag = next(t for t in texts if "Judgement word" in t)
     assert (
         flag
@@ -302,6 +346,243 @@ def test_docx_converts_to_pdf_with_libreoffice(snapshot, tmp_path):
     subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
                    check=True, timeout=120, capture_output=True)  # fmt: skip
     assert (tmp_path / "story.pdf").stat().st_size > 1000
+
+
+def test_docx_replies_are_threaded_comments_linked_to_their_note(snapshot):
+    data = EXPORTERS["docx"](snapshot)
+    document, _ = docx_parts(data)
+    ranges = comment_ranges(document)
+    threads = comment_threads(data)
+    note = next(
+        cid for cid, c in threads.items() if c["text"] == "[Fact check] Source for the figure?"
+    )
+    assert threads[note]["parent"] is None and threads[note]["done"] == "0"
+    replies = sorted((cid for cid, c in threads.items() if c["parent"] == note), key=int)
+    assert [int(r) for r in replies] == [int(note) + 1, int(note) + 2]  # right after the note
+    # Only note 1 has replies; every other comment is a note of its own.
+    assert [cid for cid, c in threads.items() if c["parent"] is not None] == replies
+    for cid, reply in zip(replies, snapshot.notes[0].replies, strict=True):
+        got = threads[cid]
+        assert got["text"] == reply.body
+        assert got["author"] == reply.author
+        assert got["initials"] == {"Ben Writer": "BW", "Ana Editor": "AE"}[reply.author]
+        assert datetime.fromisoformat(got["date"].replace("Z", "+00:00")) == reply.created
+        assert got["done"] == "0"
+        assert ranges[cid] == ranges[note] == "four million euros"  # the note's own range
+    # The resolved note is done; nothing else is.
+    done = {c["text"].split("\n")[0]: c["done"] for c in threads.values()}
+    assert done.pop("[Fact check] Checked with the organisers.") == "1"
+    assert set(done.values()) == {"0"}
+    # Paragraph ids: 8 hex digits, below 0x80000000, unique across the comments.
+    para_ids = [p for c in threads.values() for p in c["para_ids"]]
+    assert all(re.fullmatch(r"[0-9A-F]{8}", p) and int(p, 16) < 0x80000000 for p in para_ids)
+    assert len(set(para_ids)) == len(para_ids)
+
+
+def test_docx_reply_markers_follow_the_note_s_as_word_writes_a_thread(snapshot):
+    """start(note) start(reply 1) start(reply 2) ... end(note) ref(note) end(reply 1) ref(reply 1)
+    end(reply 2) ref(reply 2): the order Word itself writes a comment and its replies in."""
+    data = EXPORTERS["docx"](snapshot)
+    threads = comment_threads(data)
+    note = next(cid for cid, c in threads.items() if c["text"].startswith("[Fact check] Source"))
+    ids = [note, *sorted((c for c, v in threads.items() if v["parent"] == note), key=int)]
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+    marks = [
+        (kind, i)
+        for kind, i in re.findall(
+            r'<w:(commentRangeStart|commentRangeEnd|commentReference) w:id="(\d+)"', xml
+        )
+        if i in ids
+    ]
+    starts = [("commentRangeStart", i) for i in ids]
+    ends = [m for i in ids for m in (("commentRangeEnd", i), ("commentReference", i))]
+    assert marks[:3] == starts and [m for m in marks if m[0] != "commentRangeStart"] == ends
+
+
+def test_docx_a_resolved_note_marks_its_whole_thread_done(snapshot):
+    resolved = dataclasses.replace(
+        snapshot.notes[0],
+        state="resolved",
+        resolved_by="Carla Chief",
+        resolved_at=T0 + timedelta(days=1),
+    )
+    snap = dataclasses.replace(snapshot, notes=(resolved, *snapshot.notes[1:]))
+    threads = comment_threads(EXPORTERS["docx"](snap))
+    note = next(cid for cid, c in threads.items() if c["text"].startswith("[Fact check] Source"))
+    assert threads[note]["text"].endswith("\nResolved by Carla Chief, 13 Mar 2025, 09:30 UTC+01:00")
+    thread = [c for cid, c in threads.items() if cid == note or c["parent"] == note]
+    assert len(thread) == 3 and {c["done"] for c in thread} == {"1"}
+    # The reply's paraId is its *last* paragraph's: a note of two paragraphs links by the second.
+    assert threads[note]["para_ids"][-1] != threads[note]["para_ids"][0]
+
+
+def test_docx_comments_extended_part_is_declared_and_related(snapshot):
+    import docx
+
+    data = EXPORTERS["docx"](snapshot)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        types = ET.fromstring(z.read("[Content_Types].xml"))
+        rels = ET.fromstring(z.read("word/_rels/document.xml.rels"))
+        comments = ET.fromstring(z.read("word/comments.xml"))
+        extended = ET.fromstring(z.read("word/commentsExtended.xml"))
+    overrides = {
+        o.get("PartName"): o.get("ContentType") for o in types.iter(CONTENT_TYPES_NS + "Override")
+    }
+    assert overrides["/word/commentsExtended.xml"] == COMMENTS_EXTENDED_TYPE
+    related = [
+        r for r in rels.iter(RELS + "Relationship") if r.get("Type") == COMMENTS_EXTENDED_REL
+    ]
+    assert [r.get("Target") for r in related] == ["commentsExtended.xml"]
+    assert related[0].get("TargetMode") is None  # inside the package
+    # The Office extensions are marked ignorable, so a reader that lacks them skips them.
+    assert "w14" in comments.get(MC + "Ignorable").split()
+    assert "w15" in extended.get(MC + "Ignorable").split()
+    # python-docx still opens the file and finds the part through the relationship.
+    part = docx.Document(io.BytesIO(data)).part.part_related_by(COMMENTS_EXTENDED_REL)
+    assert part.content_type == COMMENTS_EXTENDED_TYPE
+
+
+def test_docx_without_comments_has_no_comments_extended_part(snapshot):
+    data = EXPORTERS["docx"](dataclasses.replace(snapshot, notes=()))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "word/commentsExtended.xml" not in z.namelist()
+        assert b"commentsExtended" not in z.read("[Content_Types].xml")
+        assert b"commentsExtended" not in z.read("word/_rels/document.xml.rels")
+
+
+def test_docx_replies_are_cleaned_of_text_xml_cannot_hold(snapshot):
+    reply = ReplySnap(13, "Ben\x0bWriter", T0 + timedelta(hours=3), "Page\x00 12\ufffe.")
+    first = dataclasses.replace(snapshot.notes[0], replies=(*snapshot.notes[0].replies, reply))
+    snap = dataclasses.replace(snapshot, notes=(first, *snapshot.notes[1:]))
+    threads = comment_threads(EXPORTERS["docx"](snap))
+    got = next(c for c in threads.values() if c["text"].startswith("Page"))
+    assert got["text"] == "Page\ufffd 12\ufffd." and got["author"] == "Ben\ufffdWriter"
+    assert got["initials"] == "B" and got["parent"] is not None
+
+
+def test_docx_threads_keep_the_linear_comment_ids(snapshot, monkeypatch):
+    """Every comment id, notes' and replies', comes from the constant-time path (see word.py):
+    the library's own search, which reads every id, is never reached."""
+    from reviews.exporters import word
+
+    def library_search(self):
+        raise AssertionError("python-docx searched every comment id")
+
+    monkeypatch.setattr(word, "_library_next_comment_id", library_search)
+    text = "\n\n".join(f"Paragraph {i} says the figure is {i} million." for i in range(300))
+    notes = tuple(
+        note(text, i, "annotation", f"figure is {i} million", f"Check {i}.",
+             replies=(ReplySnap(i * 10, "Ben Writer", T0, f"Checked {i}."),
+                      ReplySnap(i * 10 + 1, "Ana Editor", T0, f"Thanks {i}.")))
+        for i in range(300)
+    )  # fmt: skip
+    data = EXPORTERS["docx"](dataclasses.replace(snapshot, text=text, notes=notes))
+    threads = comment_threads(data)
+    assert sorted(map(int, threads)) == list(range(900))
+    assert sum(c["parent"] is not None for c in threads.values()) == 600
+
+
+LOEXT = "{urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0}"
+OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
+
+
+def odt_annotations(content: ET.Element) -> list[dict]:
+    """Every office:annotation in content.xml, in document order, with the text it covers (up to
+    its office:annotation-end; paragraph ends as blank lines, as in comment_ranges)."""
+    found: list[dict] = []
+    open_: dict[str, dict] = {}
+
+    def add(piece: str) -> None:
+        for a in open_.values():
+            a["range"] += piece
+
+    def walk(el: ET.Element) -> None:
+        if el.tag == OFFICE + "annotation":
+            a = {
+                "name": el.get(OFFICE + "name"), "parent": el.get(LOEXT + "parent-name"),
+                "resolved": el.get(LOEXT + "resolved"), "author": el.findtext(DC + "creator"),
+                "initials": el.findtext(META + "creator-initials"), "date": el.findtext(DC + "date"),
+                "text": "\n".join("".join(p.itertext()) for p in el.findall(TEXT_NS + "p")),
+                "range": "",
+            }  # fmt: skip
+            found.append(a)
+            if a["name"]:
+                open_[a["name"]] = a
+        elif el.tag == OFFICE + "annotation-end":
+            open_.pop(el.get(OFFICE + "name"))
+        else:
+            add(el.text or "")
+            for child in el:
+                walk(child)
+                add(child.tail or "")
+            if el.tag == TEXT_NS + "s":
+                add(" " * int(el.get(TEXT_NS + "c", "1")))
+            elif el.tag == TEXT_NS + "line-break":
+                add("\n")
+            elif el.tag in (TEXT_NS + "p", TEXT_NS + "h"):
+                add("\n\n")
+
+    walk(content)
+    return found
+
+
+@pytest.mark.skipif(
+    not (shutil.which("soffice") or shutil.which("libreoffice")),
+    reason="LibreOffice (soffice) is not installed: cannot check how it reads the threaded replies",
+)
+def test_libreoffice_reads_every_reply_as_an_annotation_of_its_own(snapshot, tmp_path):
+    """LibreOffice imports the DOCX and writes ODT. Measured with LibreOffice 7.4.7 (Debian 12):
+    each reply comes back as an office:annotation with its own author, initials, date and text,
+    on the note's own words; w15:done comes back as loext:resolved for each comment, found
+    through its paragraph id, so a resolved thread is resolved in all three annotations. 7.4
+    writes no parent link (it reads only the done flag from commentsExtended.xml): the replies
+    are sibling annotations on the same range. A LibreOffice that keeps the link
+    (loext:parent-name) must point it at the note."""
+    resolved = dataclasses.replace(
+        snapshot.notes[0],
+        state="resolved",
+        resolved_by="Carla Chief",
+        resolved_at=T0 + timedelta(days=1),
+    )
+    snap = dataclasses.replace(snapshot, notes=(resolved, *snapshot.notes[1:]))
+    source = tmp_path / "story.docx"
+    source.write_bytes(EXPORTERS["docx"](snap))
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    profile = (
+        tmp_path / "profile"
+    ).as_uri()  # not the user's: a running LibreOffice would take the job
+    subprocess.run([office, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "odt",
+                    "--outdir", str(tmp_path), str(source)], check=True, timeout=180, capture_output=True)  # fmt: skip
+    with zipfile.ZipFile(tmp_path / "story.odt") as z:
+        annotations = odt_annotations(ET.fromstring(z.read("content.xml")))
+
+    assert len(annotations) == 10  # 8 notes and the 2 replies, each its own annotation
+    by_text = {a["text"]: a for a in annotations}
+    note_ = by_text[
+        "[Fact check] Source for the figure?\nResolved by Carla Chief, 13 Mar 2025, 09:30 UTC+01:00"
+    ]
+    replies = [by_text[r.body] for r in snap.notes[0].replies]
+    assert [(r["author"], r["initials"]) for r in replies] == [
+        ("Ben Writer", "BW"),
+        ("Ana Editor", "AE"),
+    ]
+    assert [r["date"][:16] for r in replies] == ["2025-03-12T09:30", "2025-03-12T10:30"]  # UTC
+    assert note_["author"] == "Ana Editor" and not any("Reply —" in a["text"] for a in annotations)
+    assert note_["range"] == replies[0]["range"] == replies[1]["range"] == "four million euros"
+    # done -> resolved, comment by comment: the whole thread, and the other resolved note.
+    resolved_texts = {a["text"].split("\n")[0] for a in annotations if a["resolved"] == "true"}
+    assert resolved_texts == {
+        "[Fact check] Source for the figure?", *(r.body for r in snap.notes[0].replies),
+        "[Fact check] Checked with the organisers.",
+    }  # fmt: skip
+    assert {a["resolved"] for a in annotations} == {"true", "false"}
+    # A parent link, where this LibreOffice writes one, names the note and only replies have one.
+    linked = {a["name"]: a["parent"] for a in annotations if a["parent"]}
+    assert set(linked) <= {r["name"] for r in replies}
+    assert set(linked.values()) <= {note_["name"]}
 
 
 # ------------------------------------------------------------------------------------- JSON-LD
