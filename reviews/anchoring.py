@@ -26,6 +26,11 @@ government") was already there before the edit and is that other passage, not th
 written text can repeat a stock phrase too, so a match there must also show that it moved with
 its surroundings: enough matching text around it, agreeing on each side for a word or two or up
 to where a sentence ends in both texts.
+
+Finding a quote by its selector (``locate_quote``; also for stale offsets and quotes the old text
+lacks) is linear in the text: only ``MAX_QUOTE_CONTEXT`` characters of context next to the
+quote are compared, only places that repeat some of that context are weighed, and a quote that
+context leaves at more than ``MAX_CANDIDATES`` places is ambiguous.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz, process
 
 CONTEXT_CHARS = 32
+# Of a quote's prefix and suffix, only this much next to the quote is compared when finding it
+# (a selector's context may be any length; the characters nearest the quote decide).
+MAX_QUOTE_CONTEXT = 1_000
+# The most places a quote is weighed at; one that its context leaves at more is ambiguous.
+MAX_CANDIDATES = 10_000
 
 # Below this confidence a re-anchored span is marked for a person to confirm.
 CONFIRM_BELOW = 0.9
@@ -134,33 +144,52 @@ def locate_quote(
     hint: int | None = None,
 ) -> tuple[int, int] | None:
     """Find a TextQuoteSelector in text: the occurrence with the best context, then the nearest
-    to hint. None when the quote is absent or ambiguous without context to decide."""
+    to hint. None when the quote is absent or ambiguous without context to decide.
+
+    Only the MAX_QUOTE_CONTEXT characters of prefix and suffix nearest the quote are compared
+    (other tools may send whole paragraphs as context; what decides is next to the quote),
+    and at most MAX_CANDIDATES places are weighed: a quote that context leaves at more places
+    than that is ambiguous. The work is linear in the length of the text."""
     found = _best_occurrence(text, exact, prefix, suffix, hint)
     return None if found is None else (found[0], found[0] + len(exact))
 
 
 def _common_suffix_len(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(reversed(a), reversed(b), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    """How many characters a and b share at their ends: slices compared, halving the length
+    (C speed, O(n log n)) rather than one character at a time in Python."""
+    n = min(len(a), len(b))
+    if a[len(a) - n :] == b[len(b) - n :]:
+        return n
+    lo, hi = 0, n  # the ends of length lo agree, of length hi do not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _common_prefix_len(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    """How many characters a and b share at their starts (as _common_suffix_len)."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
-def _occurrences(text: str, exact: str) -> list[int]:
+def _occurrences(text: str, exact: str, limit: int | None = None) -> list[int]:
+    """Where exact starts in text (overlapping occurrences too); no more than limit of them."""
     found = []
     pos = text.find(exact)
-    while pos != -1:
+    while pos != -1 and (limit is None or len(found) < limit):
         found.append(pos)
         pos = text.find(exact, pos + 1)
     return found
@@ -173,16 +202,60 @@ def _context_len(text: str, at: int, exact: str, prefix: str, suffix: str) -> in
     return _common_suffix_len(prefix, before) + _common_prefix_len(suffix, after)
 
 
+def _candidates(text: str, exact: str, prefix: str, suffix: str, least: int) -> list[int] | None:
+    """Every place where exact stands with at least `least` characters of its context around
+    it (1 <= least <= len(prefix) + len(suffix)), and maybe others; None past MAX_CANDIDATES.
+
+    Such a place repeats the last `a` characters of prefix or the first `b` of suffix, with
+    a + b = least + 1 (both sides falling short would leave at most least - 1): so only
+    those two longer strings are looked for, not every occurrence of a short quote."""
+    if not prefix:
+        needles = [("", exact + suffix[:least])]
+    elif not suffix:
+        needles = [(prefix[-least:], exact)]
+    else:
+        a = min(len(prefix), (least + 1) // 2)
+        b = min(len(suffix), least + 1 - a)
+        needles = [(prefix[-a:], exact), ("", exact + suffix[:b])]
+    found: set[int] = set()
+    for before, rest in needles:
+        places = _occurrences(text, before + rest, MAX_CANDIDATES + 1)
+        found.update(at + len(before) for at in places)
+        if len(found) > MAX_CANDIDATES:
+            return None
+    return sorted(found)
+
+
 def _best_occurrence(
     text: str, exact: str, prefix: str, suffix: str, hint: int | None
 ) -> tuple[int, float] | None:
-    """(start, context share 0..1) of the best occurrence of exact, or None."""
+    """(start, context share 0..1) of the best occurrence of exact, or None.
+
+    The best is the one whose surroundings repeat most of prefix and suffix, then the nearest
+    to hint (the later of two as near). A quote found once and 24 characters long identifies
+    itself; otherwise the best must repeat at least min(8, all) characters of its context,
+    and without a hint, no other place may do as well."""
     if not exact:
         return None
-    occurrences = _occurrences(text, exact)
-    if not occurrences:
+    prefix, suffix = prefix[-MAX_QUOTE_CONTEXT:], suffix[:MAX_QUOTE_CONTEXT]
+    first = text.find(exact)
+    if first < 0:
         return None
     wanted = len(prefix) + len(suffix)
+    min_ctx = min(8, wanted) if wanted else 0
+    if text.find(exact, first + 1) < 0:  # found once
+        ctx = _context_len(text, first, exact, prefix, suffix)
+        share = ctx / wanted if wanted else 1.0
+        if len(exact) >= 24 or (ctx >= min_ctx and (ctx > 0 or len(exact) >= 8)):
+            return first, share
+        return None
+    # Found more than once: only a place with at least min_ctx characters of context can be
+    # chosen, and only such a place can tie with it.
+    if not wanted:
+        return None
+    places = _candidates(text, exact, prefix, suffix, min_ctx)
+    if not places:
+        return None
     scored = sorted(
         (
             (
@@ -190,22 +263,15 @@ def _best_occurrence(
                 -abs(at - hint) if hint is not None else 0,
                 at,
             )
-            for at in occurrences
+            for at in places
         ),
         reverse=True,
     )
     best_ctx, _, best_at = scored[0]
-    share = best_ctx / wanted if wanted else 1.0
-    unique = len(occurrences) == 1
-    # A short or repeated quote needs its surroundings to vouch for it; a long unique one
-    # identifies itself.
-    if unique and len(exact) >= 24:
-        return best_at, share
     if len(scored) > 1 and scored[1][0] == best_ctx and hint is None:
         return None
-    min_ctx = min(8, wanted) if wanted else 0
-    if best_ctx >= min_ctx and (best_ctx > 0 or (unique and len(exact) >= 8)):
-        return best_at, share
+    if best_ctx >= min_ctx and best_ctx > 0:
+        return best_at, best_ctx / wanted
     return None
 
 
@@ -652,7 +718,10 @@ class Reanchorer:
         found = set()
         for lo, hi in self.map.open_regions(start, end):
             lo = max(0, lo - len(exact) + 1)
-            found.update(lo + i for i in _occurrences(new[lo : hi + len(exact) - 1], exact))
+            places = _occurrences(new[lo : hi + len(exact) - 1], exact, MAX_CANDIDATES + 1)
+            found.update(lo + i for i in places)
+            if len(found) > MAX_CANDIDATES:
+                return None  # a quote written that often decides nothing
         for at in found:
             if self._is_foreign(at, at + len(exact), start, end):
                 continue

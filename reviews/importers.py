@@ -37,7 +37,30 @@ Accepts one Annotation, a JSON list of them, an AnnotationPage, or an Annotation
 pages are embedded (``first`` and ``next`` as objects; a page that is only a URL is not fetched).
 Replies (motivation "replying", target = another annotation's id) are attached to their parent.
 An annotation without a usable selector is reported in ``rejected`` instead of failing the file,
-unless no annotation at all is usable.
+unless no annotation at all is usable; so is one holding a lone surrogate ("\\ud800" in JSON) in
+any text taken from it, which could be neither stored nor shown.
+
+Bounds
+------
+Every import does bounded work, linear in the size of the file (or n log n), and says plainly
+what it refused:
+
+- a story has at most ``MAX_PARAGRAPHS`` paragraphs; a Word document's paragraphs (empty ones
+  too) and XML elements (``MAX_WORD_ELEMENTS``) are counted in its bytes before python-docx
+  builds it, and its text is read element by element (python-docx's own reading is quadratic
+  in a paragraph's runs); a cell merged across rows is read once;
+- uploaded YAML (front matter here, Vale rules in ``reviews.language.formats``) is read by
+  ``formats.load_uploaded_yaml``: no anchors or aliases, no deep nesting; a title that is not
+  text is refused, not converted;
+- HTML goes through ``_bounded_markup`` before nh3: at most ``MAX_HTML_DEPTH`` elements deep
+  and ``MAX_HTML_TAGS`` tags, attributes dropped; Markdown is limited in length
+  (``MAX_MARKDOWN_CHARS``) and in link and emphasis marks (``MAX_MARKDOWN_MARKS``) before
+  markdown-it reads it;
+- annotations: context longer than ``reviews.anchoring.MAX_QUOTE_CONTEXT`` is cut to the part
+  next to the quote; a quote not at its position is searched for only up to
+  ``MAX_QUOTE_CHARS`` characters (approximately only up to ``FUZZY_MAX_CHARS``), and one
+  import's searching is limited by ``SEARCH_BUDGET``; HTML comments are read like pages, at
+  most ``MAX_HTML_COMMENT_CHARS`` of them a file.
 """
 
 from __future__ import annotations
@@ -54,9 +77,22 @@ from html.parser import HTMLParser
 import nh3
 from rapidfuzz import fuzz
 
-from reviews.anchoring import locate_quote
+from reviews.anchoring import MAX_QUOTE_CONTEXT, locate_quote
+from reviews.language.formats import (
+    UploadedYAMLError,
+    YAMLRefused,
+    kind_of_value,
+    load_uploaded_yaml,
+)
 
 ARTICLE_EXTENSIONS = (".txt", ".md", ".docx", ".html", ".htm")
+# The most paragraphs a story may have (a 10,000-word story has a few hundred); a Word document
+# is refused past this many paragraphs, empty ones included, before it is read.
+MAX_PARAGRAPHS = 10_000
+_TOO_MANY_PARAGRAPHS = (
+    "The file has {count:,} paragraphs; a story can have at most {limit:,}. Split it into "
+    "several stories."
+)
 
 
 class ImportRefused(Exception):
@@ -100,6 +136,9 @@ def read_article(filename: str, data: bytes, max_bytes: int) -> tuple[str | None
     title = " ".join(title.split()) if title else None
     if not body:
         raise ImportRefused("No text found in the file.")
+    paragraphs = body.count("\n\n") + 1
+    if paragraphs > MAX_PARAGRAPHS:
+        raise ImportRefused(_TOO_MANY_PARAGRAPHS.format(count=paragraphs, limit=MAX_PARAGRAPHS))
     return title or None, body
 
 
@@ -164,36 +203,96 @@ def tidy(text: str) -> str:
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+# Front matter opens with a key ("title: ..."); text between two rules does not.
+_KEY_LINE = re.compile(r"[A-Za-z_][\w.-]*[ \t]*:(?:[ \t]|$)", re.MULTILINE)
 
 
 def _front_matter_title(text: str) -> tuple[str | None, str]:
     """A YAML front matter block (static-site and CMS exports) is not story text: drop it,
-    and take its title if it has one."""
+    and take its title if it has one.
+
+    It is read by the one reader of uploaded YAML (``formats.load_uploaded_yaml``): a block
+    with anchors or aliases, or nested too deep, is refused with the file, and so is a title
+    that is not text; a block that is not YAML at all is text of the story, as written."""
     m = _FRONT_MATTER.match(text)
     if not m:
         return None, text
-    import yaml  # PyYAML, already a dependency (Vale rules); safe_load only
-
     try:
-        meta = yaml.safe_load(m.group(1))
-    except yaml.YAMLError:
+        meta = load_uploaded_yaml(m.group(1), first_line=2)  # after the opening ---
+    except YAMLRefused as exc:
+        if not _KEY_LINE.match(m.group(1)):
+            return None, text  # "*Note: ..." between two rules: Markdown, not front matter
+        raise ImportRefused(
+            f"The front matter at the top of the file (between the --- lines) cannot be read: "
+            f"{exc.message}."
+        ) from None
+    except UploadedYAMLError:
         meta = None
     if not isinstance(meta, dict):
         return None, text  # rules around a paragraph, not front matter: the text as written
     title = meta.get("title")
-    return (str(title).strip() or None) if title else None, text[m.end() :]
+    if title is not None and not isinstance(title, str):
+        advice = (
+            "write it as one line of text"
+            if isinstance(title, list | dict)
+            else 'put it in quotes, as in title: "1984"'
+        )
+        raise ImportRefused(
+            f"The title in the front matter (between the --- lines) is {kind_of_value(title)}, "
+            f"not text: {advice}."
+        )
+    return (title.strip() or None) if title else None, text[m.end() :]
+
+
+# markdown-it-py reads about a megabyte of prose a second, but link, image and emphasis marks
+# cost it tens of microseconds each: half a megabyte of "![a" took 13 s. So a Markdown file is
+# limited in length, in those marks, and (counted before it is read) in paragraphs.
+MAX_MARKDOWN_CHARS = 300_000  # about 50,000 words
+MAX_MARKDOWN_MARKS = 20_000
+_MARKDOWN_MARKS = re.compile(r"[\[*_`]")
+# A line that starts a list item or a heading, inside block quotes or not.
+_MARKDOWN_ITEM = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:[-+*]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)")
 
 
 def _read_markdown(text: str) -> tuple[str | None, str]:
     from markdown_it import MarkdownIt  # imported here: only .md uploads pay for loading it
 
+    if len(text) > MAX_MARKDOWN_CHARS:
+        raise ImportRefused(
+            f"The Markdown file holds {len(text):,} characters; at most "
+            f"{MAX_MARKDOWN_CHARS:,} (about 50,000 words) can be imported. A longer story can "
+            "be imported as plain text (.txt) or a Word document."
+        )
+    marks = len(_MARKDOWN_MARKS.findall(text))
+    if marks > MAX_MARKDOWN_MARKS:
+        raise ImportRefused(
+            f"The Markdown file has {marks:,} emphasis, link and code marks (* _ [ `); at most "
+            f"{MAX_MARKDOWN_MARKS:,} can be read. Import the story as plain text (.txt) instead."
+        )
     meta_title, text = _front_matter_title(text)
+    blocks = _markdown_blocks(text)
+    if blocks > MAX_PARAGRAPHS:
+        raise ImportRefused(_TOO_MANY_PARAGRAPHS.format(count=blocks, limit=MAX_PARAGRAPHS))
 
     # "html": False: HTML written in the Markdown is text of the story, never markup. Only a
     # heading that opens the file is the title; "# Later" further down is a section heading.
     title, body = _read_html(MarkdownIt("commonmark", {"html": False}).render(text),
                              leading_h1_only=True)
     return title or meta_title, body
+
+
+def _markdown_blocks(text: str) -> int:
+    """About how many paragraphs, list items and headings Markdown text makes, without reading
+    it: lines after a blank line, and lines that start an item or a heading."""
+    count, after_blank = 0, True
+    for line in text.split("\n"):
+        if not line.strip():
+            after_blank = True
+            continue
+        if after_blank or _MARKDOWN_ITEM.match(line):
+            count += 1
+        after_blank = False
+    return count
 
 
 def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:
@@ -204,14 +303,16 @@ def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             info = archive.getinfo("word/document.xml")
             expanded = sum(i.file_size for i in archive.infolist())
+            # A zip can expand enormously; refuse before python-docx inflates it all into memory.
+            limit = max(50 * max_bytes, 200 * 1024 * 1024)
+            if info.file_size > limit or expanded > 2 * limit:
+                raise ImportRefused(
+                    f"The Word document expands to more than {_size(limit)}; it cannot be imported."
+                )
+            # A few kilobytes can hold a million empty paragraphs: count them first.
+            _check_docx_paragraphs(archive)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
         raise ImportRefused(invalid) from None
-    # A zip can expand enormously; refuse before python-docx inflates it all into memory.
-    limit = max(50 * max_bytes, 200 * 1024 * 1024)
-    if info.file_size > limit or expanded > 2 * limit:
-        raise ImportRefused(
-            f"The Word document expands to more than {_size(limit)}; it cannot be imported."
-        )
     try:
         document = Document(io.BytesIO(data))
         paragraphs = list(_docx_paragraphs(document))
@@ -227,6 +328,40 @@ def _read_docx(data: bytes, max_bytes: int) -> tuple[str | None, str]:
     return title, "\n\n".join(body)
 
 
+_TOO_MANY_WORD_PARAGRAPHS = (
+    "The Word document has more than {limit:,} paragraphs (empty ones included); "
+    "a story can have at most {limit:,}."
+)
+# Word's XML elements (paragraphs, runs of formatted text, breaks...): python-docx builds each
+# in memory and takes a few microseconds over it. A story of 10,000 words has some tens of
+# thousands; 90 KB zipped can hold millions.
+MAX_WORD_ELEMENTS = 300_000
+_TOO_MANY_WORD_ELEMENTS = (
+    "The Word document holds too much formatting to be imported (more than {limit:,} parts "
+    "in its text). Save it as plain text (.txt) and import that instead."
+)
+
+
+def _check_docx_paragraphs(archive: zipfile.ZipFile) -> None:
+    """Refuse a document with more than MAX_WORD_ELEMENTS elements or MAX_PARAGRAPHS
+    paragraphs (empty ones and those in tables included) before python-docx builds it:
+    counted in word/document.xml's bytes, a megabyte at a time ("<" opens an element, "</"
+    closes one; paragraphs are <w:p>, as Word writes them), which is a hundred times faster
+    than parsing it."""
+    counted = {b"<": 0, b"</": 0, b"<w:p>": 0, b"<w:p ": 0, b"<w:p/>": 0}
+    tail = b""
+    with archive.open("word/document.xml") as stream:
+        while chunk := stream.read(1 << 20):
+            data = tail + chunk
+            for pattern in counted:  # (a pattern that lies wholly in tail was counted before)
+                counted[pattern] += data.count(pattern) - tail.count(pattern)
+            tail = data[-5:]
+            if counted[b"<"] - counted[b"</"] > MAX_WORD_ELEMENTS:
+                raise ImportRefused(_TOO_MANY_WORD_ELEMENTS.format(limit=MAX_WORD_ELEMENTS))
+            if counted[b"<w:p>"] + counted[b"<w:p "] + counted[b"<w:p/>"] > MAX_PARAGRAPHS:
+                raise ImportRefused(_TOO_MANY_WORD_PARAGRAPHS.format(limit=MAX_PARAGRAPHS))
+
+
 def _numbered(paragraphs):
     """List paragraphs with their bullet or number in front: "• Item", "2. Item"."""
     count = 0
@@ -240,30 +375,82 @@ def _numbered(paragraphs):
         yield style, (f"• {text}" if listed and text.strip() else text)
 
 
+def _paragraph_style_names(document) -> tuple[dict[str, str], str]:
+    """(name by style id of each paragraph style, the default paragraph style's name): what
+    python-docx's ``paragraph.style.name`` gives, read once. python-docx looks the style up
+    afresh for every paragraph, scanning every style in the document (and, for a paragraph
+    without a style, every style twice): 2 ms a paragraph on Word's default template."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    first: dict[str, object] = {}
+    for style in document.styles:  # the first of a repeated id is the one looked up
+        first.setdefault(style.style_id, style)
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    names = {
+        style_id: style.name or ""
+        for style_id, style in first.items()
+        if style.element.type == WD_STYLE_TYPE.PARAGRAPH
+    }
+    return names, (default.name or "") if default is not None else ""
+
+
 def _docx_paragraphs(document):
     """(style name, text, is a list item) of each paragraph in document order, table cells
-    included."""
-    from docx.table import Table
+    included: each cell once, however many rows or columns it is merged across."""
+    from docx.table import Table, _Cell
+
+    names, default_name = _paragraph_style_names(document)
 
     def walk(container):
         for block in container.iter_inner_content():
             if isinstance(block, Table):
-                for row in block.rows:
-                    seen = set()
-                    for cell in row.cells:
-                        if id(cell._tc) in seen:  # merged cells repeat
+                for tr in block._tbl.tr_lst:
+                    for tc in tr.tc_lst:
+                        if tc.vMerge == "continue":  # the cell above, already read
                             continue
-                        seen.add(id(cell._tc))
-                        yield from walk(cell)
+                        yield from walk(_Cell(tc, block))
             else:
-                style = block.style.name if block.style is not None else ""
+                style_id = block._p.style
+                style = default_name if style_id is None else names.get(style_id, default_name)
                 ppr = block._p.pPr
                 listed = style.startswith(("List Bullet", "List Number")) or (
                     ppr is not None and ppr.numPr is not None
                 )
-                yield style, block.text, listed
+                yield style, _paragraph_text(block._p), listed
 
     yield from walk(document)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_CHARACTERS = {f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-", f"{_W}ptab": "\t", f"{_W}tab": "\t"}
+
+
+def _paragraph_text(p) -> str:
+    """python-docx's ``paragraph.text``, read child by child: its own runs each evaluate an
+    XPath query whose cost grows with the paragraph, so a paragraph of a million runs (90 KB
+    zipped) took minutes. Runs and the runs of hyperlinks; in a run, text, tabs, line breaks
+    (page and column breaks give nothing) and non-breaking hyphens."""
+    parts: list[str] = []
+    for child in p:
+        if child.tag == f"{_W}r":
+            _run_text(child, parts)
+        elif child.tag == f"{_W}hyperlink":
+            for run in child:
+                if run.tag == f"{_W}r":
+                    _run_text(run, parts)
+    return "".join(parts)
+
+
+def _run_text(run, parts: list[str]) -> None:
+    for child in run:
+        tag = child.tag
+        if tag == f"{_W}t":
+            parts.append(child.text or "")
+        elif tag == f"{_W}br":
+            if child.get(f"{_W}type", "textWrapping") == "textWrapping":
+                parts.append("\n")
+        elif tag in _RUN_CHARACTERS:
+            parts.append(_RUN_CHARACTERS[tag])
 
 
 # Tags kept by the sanitiser: those that shape the text. Everything else is unwrapped (text
@@ -290,9 +477,432 @@ _HTML_DROP = {
 _BLOCK = _HTML_KEEP - {"title"}
 
 
+# The HTML parser behind nh3 (html5ever) does work in proportion to how deeply elements are
+# nested for each tag it reads, and to the square of a tag's attributes: 20,000 nested
+# <ul><li> took 7 s, one tag with 40,000 attributes 0.6 s, 8,000 "<p><b id=n>x</p>" a minute.
+# So before nh3 sees a page, _bounded_markup reads it once, in linear time, and writes it
+# again as html5ever is then to read it: every tag without its attributes (nh3 keeps none),
+# no comments, "<" in text escaped, and an explicit end tag for every element the moment it
+# closes, following the HTML standard's rules for how elements nest (simplified: see
+# _Nesting). Past MAX_HTML_DEPTH open elements the page is refused. html5ever then reads only
+# the tags written here and closes each element no later than it was closed here, so it
+# never nests deeper than the depth followed here (give or take the few elements it implies).
+MAX_HTML_DEPTH = 500
+# Reading a tag here costs a few microseconds: a page is refused past this many tags (start
+# and end tags; a long saved news page has a few tens of thousands).
+MAX_HTML_TAGS = 100_000
+
+_TOO_DEEP = (
+    "The page's HTML is nested more than {limit:,} elements deep, which a page of text never "
+    "needs; it cannot be imported. Save the story as a Word document or plain text instead."
+)
+_TOO_MANY_TAGS = (
+    "The page has more than {limit:,} HTML tags, far more than a story needs; it cannot be "
+    "imported. Save the story as a Word document or plain text instead."
+)
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# A tag's parts as the standard's tokenizer reads them: atomic and possessive, so a tag that
+# never ends fails in one pass instead of backtracking.
+_NAME = r"[^\t\n\f />][^\t\n\f />=]*+"
+_VALUE = r"(?>[\t\n\f ]*+=[\t\n\f ]*+(?>\"[^\"]*+\"|'[^']*+'|[^\t\n\f >\"'][^\t\n\f >]*+)?)?"
+_TAG = re.compile(
+    rf"<(/?)([A-Za-z][^\t\n\f />]*+)((?>[\t\n\f ]++|/(?!>)|{_NAME}{_VALUE})*+)(/?)>"
+)
+# The attributes of a tag (group 3 of _TAG), one name (group 1) at a time.
+_ATTRIBUTES = re.compile(rf"[\t\n\f ]++|/|({_NAME}){_VALUE}")
+_COMMENT_END = re.compile(r"--!?>")
+_SCRIPT_MARK = re.compile(r"<!--|</script[\t\n\f />]|<script[\t\n\f />]|-->", re.IGNORECASE)
+
+_VOID = frozenset(
+    "area base basefont bgsound br col embed frame hr image img input keygen link meta param "
+    "source track wbr".split()
+)
+_RAW_TEXT = frozenset({"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript"})
+_ESCAPABLE_RAW_TEXT = frozenset({"title", "textarea"})
+_TEXT_ONLY = _RAW_TEXT | _ESCAPABLE_RAW_TEXT  # elements whose content is read as text
+_CLOSES_P = frozenset(
+    "address article aside blockquote center details dialog dir div dl fieldset figcaption "
+    "figure footer form header hgroup hr main menu nav ol p pre listing search section summary "
+    "ul h1 h2 h3 h4 h5 h6 li dd dt plaintext xmp".split()
+)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_FORMATTING = frozenset("a b big code em font i nobr s small strike strong tt u".split())
+_TABLE_PARTS = frozenset("caption col colgroup tbody td tfoot th thead tr".split())
+_TABLE_MODES = frozenset("table caption colgroup tbody td tfoot th thead tr template select".split())
+_SPECIAL = frozenset(
+    "address applet area article aside base basefont bgsound blockquote body br button caption "
+    "center col colgroup dd details dialog dir div dl dt embed fieldset figcaption figure footer "
+    "form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html iframe img input keygen "
+    "li link listing main marquee menu meta nav noembed noframes noscript object ol p param "
+    "plaintext pre script search section select source style summary table tbody td template "
+    "textarea tfoot th thead title tr track ul wbr xmp".split()
+)
+_SCOPE = frozenset("applet caption html table td th marquee object template".split())
+# SVG and MathML elements inside which HTML rules apply to start tags again; they also bound
+# every scope. Keys of foreign elements are "\ts<name>" (SVG) and "\tm<name>" (MathML).
+_DOORS = frozenset(
+    ["\tsforeignobject", "\tsdesc", "\tstitle", "\tmmi", "\tmmo", "\tmmn", "\tmms", "\tmmtext"]
+)
+# A start tag that ends SVG or MathML content (<font> only with color, face or size).
+_BREAKS_OUT = frozenset(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img "
+    "li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul "
+    "var".split()
+)
+
+
+class _Nesting:
+    """The stack of open elements as the HTML standard's tree construction builds it,
+    simplified, writing an end tag for each element as it closes. For each kind of element
+    it keeps the positions where one is open, so every question the rules ask ("is a <p> open
+    in button scope?") is answered without walking the stack.
+
+    Because every element closed here is closed explicitly in the output, html5ever reading
+    that output has no element open that is not open here, but for the few it implies: the
+    depth followed here bounds its depth. Where the rules are simplified (the adoption agency,
+    formatting elements reopened, insertion modes guessed from the open elements), a page of
+    tag soup may come out differently from before; ordinary pages read as they did."""
+
+    def __init__(self, out: list[str]):
+        self.out = out
+        self.stack: list[tuple[str, str, tuple[list[int], ...]]] = []  # (key, name, kinds)
+        self.where: dict[str, list[int]] = {}  # key -> positions
+        self.kinds: dict[str, tuple[list[int], ...]] = {}  # key -> the lists it goes in
+        self.html: list[int] = []  # positions of HTML (not SVG or MathML) elements
+        self.scope: list[int] = []  # the default scope's boundaries
+        self.list_scope: list[int] = []  # ... and <ol>, <ul>
+        self.button_scope: list[int] = []  # ... and <button>
+        self.table_scope: list[int] = []  # html, table, template
+        self.special: list[int] = []
+        self.special_li: list[int] = []  # special elements but address, div and p
+        self.headings: list[int] = []
+        self.sections: list[int] = []  # tbody, thead, tfoot
+        self.table_modes: list[int] = []  # table and its parts, template, select
+
+    # -- the stack
+    def push(self, name: str, namespace: str = "") -> None:
+        at = len(self.stack)
+        if at >= MAX_HTML_DEPTH:
+            raise ImportRefused(_TOO_DEEP.format(limit=MAX_HTML_DEPTH))
+        key = f"\t{namespace}{name}" if namespace else name
+        kinds = self.kinds.get(key)
+        if kinds is None:
+            kinds = self.kinds[key] = self._kinds_of(key, name, namespace)
+        for positions in kinds:
+            positions.append(at)
+        self.stack.append((key, name, kinds))
+
+    def _kinds_of(self, key: str, name: str, namespace: str) -> tuple[list[int], ...]:
+        """The position lists an element `key` is recorded in while it is open."""
+        kinds: list[list[int]] = [self.where.setdefault(key, [])]
+        if namespace:
+            if key in _DOORS:
+                kinds += [self.scope, self.list_scope, self.button_scope, self.special,
+                          self.special_li]  # fmt: skip
+            return tuple(kinds)
+        kinds.append(self.html)
+        if name in _SCOPE:
+            kinds += [self.scope, self.list_scope, self.button_scope]
+        elif name in ("ol", "ul"):
+            kinds.append(self.list_scope)
+        elif name == "button":
+            kinds.append(self.button_scope)
+        if name in ("html", "table", "template"):
+            kinds.append(self.table_scope)
+        if name in _SPECIAL:
+            kinds.append(self.special)
+            if name not in ("address", "div", "p"):
+                kinds.append(self.special_li)
+        if name in _HEADINGS:
+            kinds.append(self.headings)
+        elif name in ("tbody", "thead", "tfoot"):
+            kinds.append(self.sections)
+        if name in _TABLE_MODES:
+            kinds.append(self.table_modes)
+        return tuple(kinds)
+
+    def pop_to(self, at: int) -> None:
+        """Close the element at position `at` and every element opened inside it."""
+        stack, out = self.stack, self.out
+        while len(stack) > at:
+            _, name, kinds = stack.pop()
+            for positions in kinds:
+                positions.pop()
+            out.append(f"</{name}>")
+
+    def top(self, key: str) -> int:
+        """Position of the innermost open element `key`, or -1."""
+        positions = self.where.get(key)
+        return positions[-1] if positions else -1
+
+    @staticmethod
+    def last(positions: list[int]) -> int:
+        return positions[-1] if positions else -1
+
+    def in_scope(self, at: int, boundaries: list[int]) -> bool:
+        return at >= 0 and at >= self.last(boundaries)
+
+    def current(self) -> str | None:
+        return self.stack[-1][0] if self.stack else None
+
+    def in_foreign_element(self) -> bool:
+        key = self.current()
+        return key is not None and key[0] == "\t"
+
+    def foreign(self) -> bool:
+        """Whether SVG or MathML rules apply to a start tag read now."""
+        key = self.current()
+        return key is not None and key[0] == "\t" and key not in _DOORS
+
+    def in_table_mode(self) -> bool:
+        """Whether a start tag read now is read as directly inside a table, row group or row
+        (even under elements the table put before itself, like a <div> between rows)."""
+        at = self.last(self.table_modes)
+        return at >= 0 and self.stack[at][1] in ("table", "tbody", "thead", "tfoot", "tr")
+
+    def close_p(self) -> None:
+        at = self.top("p")
+        if self.in_scope(at, self.button_scope):
+            self.pop_to(at)
+
+    # -- tags
+    def start(self, name: str, self_closing: bool, breaks_out: bool = False) -> None:
+        if self.foreign():
+            if name not in _BREAKS_OUT and not breaks_out:
+                key = self.current()
+                self.out.append(f"<{name}/>" if self_closing else f"<{name}>")
+                if not self_closing:
+                    namespace = "s" if key == "\tmannotation-xml" and name == "svg" else key[1]
+                    self.push(name, namespace)
+                return
+            while self.foreign():  # back to HTML content
+                self.pop_to(len(self.stack) - 1)
+        if name in ("svg", "math"):
+            self.out.append(f"<{name}/>" if self_closing else f"<{name}>")
+            if not self_closing:
+                self.push(name, name[0])
+            return
+        if name in ("html", "head", "body"):
+            return
+        if name in _TABLE_PARTS:
+            self._start_table_part(name)
+            return
+        if self.in_table_mode():
+            if name == "form":
+                self.out.append("<form>")  # directly in a table: an empty form, closed at once
+                return
+            if name == "table":  # directly in a table, a table ends it and starts another
+                self.pop_to(self.top("table"))
+        if name in ("li", "dd", "dt"):
+            innermost = self.last(self.special_li)
+            if innermost >= 0 and self.stack[innermost][0] in (
+                ("li",) if name == "li" else ("dd", "dt")
+            ):
+                self.pop_to(innermost)
+        if name in _CLOSES_P:
+            self.close_p()
+            if name in _HEADINGS and self.current() in _HEADINGS:
+                self.pop_to(len(self.stack) - 1)
+        if name in ("a", "nobr"):
+            self.end_formatting(name)
+        elif name == "button":
+            at = self.top("button")
+            if self.in_scope(at, self.scope):
+                self.pop_to(at)
+        elif name in ("option", "optgroup") and self.current() == "option":
+            self.pop_to(len(self.stack) - 1)
+        self.out.append(f"<{name}/>" if self_closing else f"<{name}>")
+        if name not in _VOID:
+            self.push(name)
+
+    def _start_table_part(self, name: str) -> None:
+        """<td>, <tr>, <tbody>...: inside a table, they close what is open above the table (or
+        above its row or row group) and open the parts they imply; elsewhere they are
+        ignored."""
+        table = self.top("table")
+        if not self.in_scope(table, self.table_scope):
+            return
+        section = self.last(self.sections)
+        row = self.top("tr")
+        if name in ("td", "th") and row > table:
+            self.pop_to(row + 1)
+        elif name in ("td", "th", "tr") and section > table:
+            self.pop_to(section + 1)
+        else:
+            self.pop_to(table + 1)
+        if name in ("td", "th", "tr") and self.current() == "table":
+            self.out.append("<tbody>")
+            self.push("tbody")
+        if name in ("td", "th") and self.current() != "tr":
+            self.out.append("<tr>")
+            self.push("tr")
+        self.out.append(f"<{name}>")
+        if name != "col":
+            self.push(name)
+
+    def end(self, name: str) -> None:
+        if self.in_foreign_element():
+            if name in ("br", "p"):  # these end SVG and MathML content
+                while self.foreign():
+                    self.pop_to(len(self.stack) - 1)
+            else:  # the SVG or MathML element of that name, unless HTML is open inside it
+                at = max(self.top("\ts" + name), self.top("\tm" + name))
+                if at > self.last(self.html):
+                    self.pop_to(at)
+                    return
+        depth = len(self.stack)
+        if name in _HEADINGS:
+            at = self.last(self.headings)
+            if self.in_scope(at, self.scope):
+                self.pop_to(at)
+        elif name == "colgroup":
+            if self.current() == "colgroup":
+                self.pop_to(depth - 1)
+        elif name in _TABLE_PARTS or name == "table":
+            at = self.top(name)
+            if self.in_scope(at, self.table_scope):
+                self.pop_to(at)
+        elif name == "template":
+            if self.top(name) >= 0:
+                self.pop_to(self.top(name))
+        elif name in _FORMATTING:
+            self.end_formatting(name)
+        elif name in _SPECIAL:
+            if name not in ("html", "body", "br", "form"):
+                boundaries = {"p": self.button_scope, "li": self.list_scope}.get(name, self.scope)
+                at = self.top(name)
+                if self.in_scope(at, boundaries):
+                    self.pop_to(at)
+        else:  # the element of that name, unless a special element is open inside it
+            at = self.top(name)
+            if at >= 0 and self.last(self.special) < at:
+                self.pop_to(at)
+        if len(self.stack) == depth:  # nothing closed here: html5ever may know better
+            self.out.append(f"</{name}>")
+
+    def end_formatting(self, name: str) -> None:
+        """</b> and the like: the standard's adoption agency, simplified. With a block opened
+        inside the element since, the standard keeps as many elements open as before (here:
+        the same ones); otherwise the element and everything opened inside it close."""
+        at = self.top(name)
+        if self.in_scope(at, self.scope) and self.last(self.special) < at:
+            self.pop_to(at)
+
+
+def _bounded_markup(markup: str) -> str:
+    """The page's markup as html5ever is to read it (see above); ImportRefused when it nests
+    deeper than MAX_HTML_DEPTH. Linear in the length of the markup."""
+    out: list[str] = []
+    nesting = _Nesting(out)
+    n, i, tags = len(markup), 0, 0
+    while i < n:
+        lt = markup.find("<", i)
+        if lt < 0:
+            out.append(markup[i:])
+            break
+        out.append(markup[i:lt])
+        i = lt
+        nxt = markup[i + 1 : i + 2]
+        letter = markup[i + 2 : i + 3] if nxt == "/" else nxt
+        if letter.isascii() and letter.isalpha():
+            m = _TAG.match(markup, i)
+            if m is None:
+                break  # a tag the file never closes: the standard drops it and the rest
+            i = m.end()
+            tags += 1
+            if tags > MAX_HTML_TAGS:
+                raise ImportRefused(_TOO_MANY_TAGS.format(limit=MAX_HTML_TAGS))
+            name = m.group(2).translate(_ASCII_LOWER)
+            if m.group(1):
+                nesting.end(name)
+                continue
+            html_rules = not nesting.foreign()
+            nesting.start(
+                name,
+                bool(m.group(4)),
+                breaks_out=name == "font" and _breaks_out(m.group(3)),
+            )
+            if html_rules and name in _TEXT_ONLY:
+                end = _raw_text_end(markup, i, name)
+                out.append(markup[i:end].replace("<", "&lt;"))
+                i = end
+            elif html_rules and name == "plaintext":
+                out.append(markup[i:].replace("<", "&lt;"))
+                break
+        elif markup.startswith("<!--", i):
+            if markup.startswith(">", i + 4):
+                i += 5
+            elif markup.startswith("->", i + 4):
+                i += 6
+            else:
+                m = _COMMENT_END.search(markup, i + 4)
+                i = m.end() if m else n
+        elif nxt == "/" and i + 2 == n:
+            out.append("&lt;/")  # "</" at the very end is text
+            break
+        elif markup.startswith("</>", i):
+            i += 3
+        elif nxt in ("!", "?", "/"):
+            if markup.startswith("<![CDATA[", i) and nesting.in_foreign_element():
+                end = markup.find("]]>", i + 9)
+                end = n if end < 0 else end
+                out.append(html.escape(markup[i + 9 : end], quote=False))
+                i = end + 3
+                continue
+            end = markup.find(">", i + 2)  # a doctype or a bogus comment
+            i = n if end < 0 else end + 1
+        else:
+            out.append("&lt;")
+            i += 1
+    return "".join(out)
+
+
+def _breaks_out(attributes: str) -> bool:
+    """Whether a <font> tag with these attributes ends SVG or MathML content."""
+    return any(
+        (m.group(1) or "").translate(_ASCII_LOWER) in ("color", "face", "size")
+        for m in _ATTRIBUTES.finditer(attributes)
+    )
+
+
+def _raw_text_end(markup: str, start: int, name: str) -> int:
+    """Where the text of a <script>, <style>, <title>... that starts at `start` ends: at its
+    end tag, or at the end of the markup. In a script, "<!--" then "<script" hides the next
+    "</script>", as the standard's script states say."""
+    if name != "script":
+        m = re.compile(rf"</{name}[\t\n\f />]", re.IGNORECASE).search(markup, start)
+        return m.start() if m else len(markup)
+    escaped = double = False
+    pos = start
+    while True:
+        m = _SCRIPT_MARK.search(markup, pos)
+        if m is None:
+            return len(markup)
+        mark = m.group().lower()
+        pos = m.end()
+        if mark == "<!--":
+            if not escaped:
+                escaped, double = True, False
+                pos = m.start() + 2  # "<!-->" ends as soon as it starts
+        elif mark == "-->":
+            escaped = double = False
+        elif mark.startswith("</script"):
+            if not double:
+                return m.start()
+            double = False
+            pos = m.start() + 8
+        elif escaped and not double:  # "<script" inside "<!--"
+            double = True
+            pos = m.start() + 7
+
+
 def _read_html(markup: str, leading_h1_only: bool = False) -> tuple[str | None, str]:
     safe = nh3.clean(
-        _normalise_newlines(markup), tags=_HTML_KEEP, clean_content_tags=_HTML_DROP, attributes={}
+        _bounded_markup(_normalise_newlines(markup)),
+        tags=_HTML_KEEP,
+        clean_content_tags=_HTML_DROP,
+        attributes={},
     )
     parser = _TextExtractor(leading_h1_only)
     parser.feed(safe)
@@ -330,6 +940,7 @@ class _TextExtractor(HTMLParser):
         self._leading_h1_only = leading_h1_only
         self._paras: list[_Para] = []
         self._roles: list[tuple[str, str]] = []  # open main/article/furniture: (tag, role)
+        self._open = {"main": 0, "article": 0, "furniture": 0}  # how many of each role is open
         self._articles = 0  # outermost <article>s so far
         self._current: list[str] = []
         self._pre = 0
@@ -341,10 +952,10 @@ class _TextExtractor(HTMLParser):
         self._lists: list[int | None] = []  # per open list: the next number, None for bullets
 
     def _role_of(self, tag: str) -> str | None:
-        roles = {role for _, role in self._roles}
-        if tag in ("main", "article") and "furniture" not in roles:
+        open_ = self._open
+        if tag in ("main", "article") and not open_["furniture"]:
             return tag
-        if tag in _FURNITURE and not roles & {"main", "article"}:
+        if tag in _FURNITURE and not open_["main"] and not open_["article"]:
             return "furniture"
         return None
 
@@ -354,10 +965,11 @@ class _TextExtractor(HTMLParser):
         elif tag in _BLOCK:
             self._break()
             role = self._role_of(tag)
-            if role == "article" and all(r != "article" for _, r in self._roles):
+            if role == "article" and not self._open["article"]:
                 self._articles += 1
             if role:
                 self._roles.append((tag, role))
+                self._open[role] += 1
             if tag == "pre":
                 self._pre += 1
             if tag == "h1":
@@ -383,7 +995,7 @@ class _TextExtractor(HTMLParser):
             if tag == "h1":
                 self._in_h1 = False
             if self._roles and self._roles[-1][0] == tag:
-                self._roles.pop()
+                self._open[self._roles.pop()[1]] -= 1
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
             if tag in ("ul", "ol") and self._lists:
@@ -409,10 +1021,10 @@ class _TextExtractor(HTMLParser):
             # for them.
             self._current = [text.strip() + " "]
         elif text.strip():
-            roles = {role for _, role in self._roles}
-            scope = 2 if "main" in roles else 1 if "article" in roles else 0
-            article = self._articles if "article" in roles else 0
-            self._paras.append(_Para(text, scope, "furniture" in roles, h1, article))
+            open_ = self._open
+            scope = 2 if open_["main"] else 1 if open_["article"] else 0
+            article = self._articles if open_["article"] else 0
+            self._paras.append(_Para(text, scope, bool(open_["furniture"]), h1, article))
 
     def paragraphs(self) -> list[str]:
         """The kept paragraphs; sets self.h1 to the title taken out of them, if any."""
@@ -502,8 +1114,9 @@ def _first(value):
 
 
 def _node_id(obj) -> str | None:
+    """The node's id; None when it has none, or one that cannot be shown (see _SURROGATE)."""
     value = obj.get("id", obj.get("@id")) if isinstance(obj, dict) else None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and not _SURROGATE.search(value) else None
 
 
 def parse_web_annotations(data: bytes) -> ParsedAnnotations:
@@ -524,13 +1137,14 @@ def parse_web_annotations(data: bytes) -> ParsedAnnotations:
 
     rejected: list[tuple[str, str]] = []
     parsed: list[IncomingAnnotation] = []
+    reading = _Reading()
     for index, node in enumerate(nodes, start=1):
         fallback_id = f"annotation #{index}"
         if not isinstance(node, dict) or "Annotation" not in _types(node):
             rejected.append((_node_id(node) or fallback_id, "not an Annotation"))
             continue
         try:
-            parsed.append(_annotation(node, fallback_id))
+            parsed.append(_annotation(node, fallback_id, reading))
         except _Unusable as reason:
             rejected.append((_node_id(node) or fallback_id, str(reason)))
 
@@ -600,13 +1214,49 @@ class _Unusable(Exception):
     """One annotation cannot be used; the message says why."""
 
 
-def _annotation(node: dict, fallback_id: str) -> IncomingAnnotation:
+# A lone surrogate ("\\ud800" in JSON) is not a character: it cannot be stored or shown.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_UNICODE = (
+    "it holds text that is not valid Unicode (a lone surrogate, written \\ud800 in JSON)"
+)
+
+
+# The HTML of comments (format text/html) is read like an imported page (_bounded_markup,
+# then nh3), at a cost of a microsecond or so a character: a file may hold this much of it.
+MAX_HTML_COMMENT_CHARS = 1_000_000
+
+
+class _Reading:
+    """What reading one file may still spend."""
+
+    def __init__(self):
+        self.html_left = MAX_HTML_COMMENT_CHARS
+
+
+def _annotation(node: dict, fallback_id: str, reading: _Reading | None = None) -> IncomingAnnotation:
+    """One annotation as read by _read_annotation, refused when any text taken from it (quote,
+    context, comment, tags, suggestions, creator, ids, properties) holds a lone surrogate."""
+    item = _read_annotation(node, fallback_id, reading or _Reading())
+    texts = [
+        node.get("id", node.get("@id")),  # (an id with a surrogate is not used, see _node_id)
+        item.source_id, item.exact, item.prefix, item.suffix, item.body, item.creator,
+        item.motivation, item.reply_to, item.source, item.state, item.severity, item.kind,
+        *item.tags, *item.suggestions,
+    ]  # fmt: skip
+    if any(isinstance(t, str) and _SURROGATE.search(t) for t in texts):
+        raise _Unusable(_NOT_UNICODE)
+    if any(isinstance(t, str) and "\x00" in t for t in texts):  # PostgreSQL cannot store one
+        raise _Unusable("it holds a NUL character (\\u0000 in JSON), which text never contains")
+    return item
+
+
+def _read_annotation(node: dict, fallback_id: str, reading: _Reading) -> IncomingAnnotation:
     item = IncomingAnnotation(source_id=_node_id(node) or fallback_id)
     motivation = _first(node.get("motivation"))
     item.motivation = _short(motivation) if isinstance(motivation, str) else None
     item.creator = _creator(node.get("creator"))
     item.created = _datetime(node.get("created"))
-    _read_bodies(item, node)
+    _read_bodies(item, node, reading)
     for key in ("state", "severity", "kind"):
         value = _newsroom_property(node, key)
         if isinstance(value, str):
@@ -674,18 +1324,33 @@ def _datetime(value) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _body_text(body: dict) -> str | None:
+def _body_text(body: dict, reading: _Reading) -> str | None:
     value = body.get("value", body.get("chars"))
     if not isinstance(value, str):
         return None
+    if _SURROGATE.search(value):  # before the sanitiser, which cannot take it
+        raise _Unusable(_NOT_UNICODE)
     fmt = body.get("format")
     if isinstance(fmt, str) and "html" in fmt:
+        if len(value) > reading.html_left:
+            raise _Unusable(
+                f"its comment is HTML, and the file's HTML comments come to more than "
+                f"{MAX_HTML_COMMENT_CHARS:,} characters; import it from a smaller file"
+            )
+        reading.html_left -= len(value)
+        try:
+            markup = _bounded_markup(value.replace("\r\n", "\n").replace("\r", "\n"))
+        except ImportRefused:
+            raise _Unusable(
+                f"its comment's HTML is nested more than {MAX_HTML_DEPTH} elements deep or "
+                f"has more than {MAX_HTML_TAGS:,} tags"
+            ) from None
         # Text only: tags dropped by the sanitiser, then entities decoded.
-        value = html.unescape(nh3.clean(value, tags=set(), clean_content_tags={"script", "style"}))
+        value = html.unescape(nh3.clean(markup, tags=set(), clean_content_tags={"script", "style"}))
     return value
 
 
-def _read_bodies(item: IncomingAnnotation, node: dict) -> None:
+def _read_bodies(item: IncomingAnnotation, node: dict, reading: _Reading) -> None:
     bodies = node.get("body", [])
     bodies = bodies if isinstance(bodies, list) else [bodies]
     comments = []
@@ -696,7 +1361,7 @@ def _read_bodies(item: IncomingAnnotation, node: dict) -> None:
             continue  # an IRI: a resource elsewhere, not text we can import
         if not isinstance(body, dict):
             continue
-        text = _body_text(body)
+        text = _body_text(body, reading)
         if text is None:
             continue
         purpose = _first(body.get("purpose"))
@@ -724,8 +1389,11 @@ def _read_selectors(item: IncomingAnnotation, target: dict) -> bool:
         types = _types(sel)
         if "TextQuoteSelector" in types and isinstance(sel.get("exact"), str) and sel["exact"]:
             item.exact = sel["exact"]
-            item.prefix = sel.get("prefix") if isinstance(sel.get("prefix"), str) else ""
-            item.suffix = sel.get("suffix") if isinstance(sel.get("suffix"), str) else ""
+            # Context beyond MAX_QUOTE_CONTEXT characters is cut off: the part next to the
+            # quote is kept, which is the part that places it.
+            prefix, suffix = sel.get("prefix"), sel.get("suffix")
+            item.prefix = prefix[-MAX_QUOTE_CONTEXT:] if isinstance(prefix, str) else ""
+            item.suffix = suffix[:MAX_QUOTE_CONTEXT] if isinstance(suffix, str) else ""
             found = True
         elif "TextPositionSelector" in types:
             start, end = sel.get("start"), sel.get("end")
@@ -752,6 +1420,38 @@ FUZZY_LONG_QUOTE = 60
 FUZZY_CONTEXT = 16
 FUZZY_CONTEXT_SCORE = 70.0
 
+# Bounds on searching for a quote that is not at its position (one at its position is always
+# placed, however long). A longer quote is not searched for at all; a quote up to
+# FUZZY_MAX_CHARS long is also looked for with small edits. rapidfuzz aligns up to FUZZY_PROBE
+# characters in one pass over the text: a longer quote is placed by three such pieces of it
+# (its start, middle and end), and its ends then settled near where they point.
+MAX_QUOTE_CHARS = 10_000
+FUZZY_MAX_CHARS = 2_000
+FUZZY_PROBE = 64
+# What one import may spend on searching, in nanoseconds as measured: an exact search reads
+# the text about five times (str.find, up to a nanosecond a character), an approximate one
+# about 100 ns a character for each piece of the quote aligned (one piece, or three for a long
+# quote), then compares a long quote a few hundred times with what is there (time growing
+# with the square of its length). About two seconds in all: an import of a few hundred notes
+# onto an edited story of ordinary length uses a small part of it. Past it, annotations that
+# would need searching are rejected with _SEARCHED_ENOUGH.
+SEARCH_BUDGET = 2_000_000_000
+_SEARCHED_ENOUGH = (
+    "not searched for: placing this file's annotations took all the searching one import "
+    "allows; import the ones rejected for this reason again, from a smaller file"
+)
+
+
+class _Budget:
+    def __init__(self, units: int):
+        self.left = units
+
+    def take(self, units: int) -> bool:
+        if units > self.left:
+            return False
+        self.left -= units
+        return True
+
 
 def anchor_incoming(
     text: str, incoming: list[IncomingAnnotation]
@@ -761,12 +1461,17 @@ def anchor_incoming(
     how is "anchored" when the position holds the quote (or there is only a position and it fits
     the text), "re-anchored" when the quote was found elsewhere - exactly, chosen by its context
     and nearness to the old position, or approximately when its words were lightly edited - and
-    "rejected" otherwise. A rejected annotation is never guessed onto other words.
+    "rejected" otherwise. A rejected annotation is never guessed onto other words. Searching is
+    bounded: see MAX_QUOTE_CHARS, FUZZY_MAX_CHARS and SEARCH_BUDGET.
     """
-    return [(item, *_anchor_one(text, item)) for item in incoming]
+    budget = _Budget(SEARCH_BUDGET)
+    return [(item, *_anchor_one(text, item, budget)) for item in incoming]
 
 
-def _anchor_one(text: str, item: IncomingAnnotation) -> tuple[tuple[int, int] | None, str, str]:
+def _anchor_one(
+    text: str, item: IncomingAnnotation, budget: _Budget | None = None
+) -> tuple[tuple[int, int] | None, str, str]:
+    budget = budget if budget is not None else _Budget(SEARCH_BUDGET)
     has_position = item.start is not None and item.end is not None and 0 <= item.start < item.end
     fits = has_position and item.end <= len(text)
     if item.exact is None:
@@ -775,14 +1480,30 @@ def _anchor_one(text: str, item: IncomingAnnotation) -> tuple[tuple[int, int] | 
         return None, REJECTED, "no quote, and the position is outside the text"
     if fits and text[item.start : item.end] == item.exact:
         return (item.start, item.end), ANCHORED, "the position holds the quote"
+    if len(item.exact) > MAX_QUOTE_CHARS:
+        return (
+            None,
+            REJECTED,
+            f"the quote is not at its position, and at over {MAX_QUOTE_CHARS:,} characters it "
+            "is too long to search for",
+        )
+    if not budget.take(5 * len(text)):
+        return None, REJECTED, _SEARCHED_ENOUGH
 
     found = locate_quote(text, item.exact, item.prefix, item.suffix, hint=item.start)
     if found is not None:
         why = "the quote was found at another position" if has_position else "found by its quote"
         return found, REANCHORED, why
-    approx = _approximate(text, item)
-    if approx is not None:
-        return approx, REANCHORED, "an edited version of the quote was found"
+    if FUZZY_MIN_CHARS <= len(item.exact) <= FUZZY_MAX_CHARS and text:
+        if len(item.exact) <= FUZZY_PROBE:
+            cost = 100 * len(text) + 3_000_000
+        else:
+            cost = 300 * len(text) + 12 * len(item.exact) ** 2
+        if not budget.take(cost):
+            return None, REJECTED, _SEARCHED_ENOUGH
+        approx = _approximate(text, item)
+        if approx is not None:
+            return approx, REANCHORED, "an edited version of the quote was found"
     if text.count(item.exact) > 1:
         return (
             None,
@@ -802,33 +1523,30 @@ def _anchor_one(text: str, item: IncomingAnnotation) -> tuple[tuple[int, int] | 
 def _approximate(text: str, item: IncomingAnnotation) -> tuple[int, int] | None:
     """The words most like a lightly edited quote, if similar enough and its context agrees.
 
-    rapidfuzz finds the best window of the quote's own length; an edit that changed the length
-    ("on" -> "against") leaves that window cut mid-word, so its ends are then moved to the word
-    boundaries nearby that give the most similar passage.
+    rapidfuzz finds the best window of the quote's own length (_fuzzy_windows); an edit that
+    changed the length ("on" -> "against") leaves that window cut mid-word, so its ends are
+    then moved to the word boundaries nearby that give the most similar passage: every pair of
+    them for a quote of up to FUZZY_PROBE characters, and for a longer one the best start, then
+    the best end (each of a few dozen comparisons), so that the work stays linear.
     """
     exact = item.exact or ""
-    if len(exact) < FUZZY_MIN_CHARS or not text:
+    if not FUZZY_MIN_CHARS <= len(exact) <= FUZZY_MAX_CHARS or not text:
         return None
-    window = fuzz.partial_ratio_alignment(exact, text, score_cutoff=FUZZY_MIN_SCORE - 10)
-    if window is None:
-        return None
-    slack = max(4, len(exact) // 3)
-    lo, hi = max(0, window.dest_start - slack), min(len(text), window.dest_end + slack)
-    starts = [
-        i for i in range(lo, hi) if (i == 0 or not text[i - 1].isalnum()) and not text[i].isspace()
-    ]
-    ends = [
-        i
-        for i in range(lo + 1, hi + 1)
-        if (i == len(text) or not text[i].isalnum()) and not text[i - 1].isspace()
-    ]
-    best, best_score = None, FUZZY_MIN_SCORE
-    for a in starts:
-        for b in ends:
-            if b > a:
-                score = fuzz.ratio(exact, text[a:b], score_cutoff=best_score)
-                if score > best_score:
-                    best, best_score = (a, b), score
+    best, best_score = None, 0.0
+    for w_start, w_end in _fuzzy_windows(exact, text):
+        slack = max(4, len(exact) // 3)
+        if len(exact) <= FUZZY_PROBE:
+            lo, hi = max(0, w_start - slack), min(len(text), w_end + slack)
+            starts, ends = _word_starts(text, lo, hi), _word_ends(text, lo + 1, hi + 1)
+        else:
+            near = min(slack, FUZZY_PROBE)
+            starts = _word_starts(text, max(0, w_start - near), min(len(text), w_start + near))
+            ends = _word_ends(text, max(1, w_end - near), min(len(text), w_end + near) + 1)
+        span = _best_span(exact, text, starts, ends, long=len(exact) > FUZZY_PROBE)
+        if span is not None:
+            score = fuzz.ratio(exact, text[span[0] : span[1]])
+            if score > best_score:
+                best, best_score = span, score
     if best is None:
         return None
     if len(exact) >= FUZZY_LONG_QUOTE:
@@ -843,3 +1561,71 @@ def _approximate(text: str, item: IncomingAnnotation) -> tuple[int, int] | None:
         fuzz.ratio(item.suffix[:FUZZY_CONTEXT], text[b : b + FUZZY_CONTEXT]) if item.suffix else 0
     )
     return best if max(before, after) >= FUZZY_CONTEXT_SCORE else None
+
+
+def _word_starts(text: str, lo: int, hi: int) -> list[int]:
+    return [
+        i for i in range(lo, hi) if (i == 0 or not text[i - 1].isalnum()) and not text[i].isspace()
+    ]
+
+
+def _word_ends(text: str, lo: int, hi: int) -> list[int]:
+    return [
+        i
+        for i in range(lo, hi)
+        if (i == len(text) or not text[i].isalnum()) and not text[i - 1].isspace()
+    ]
+
+
+def _best_span(
+    exact: str, text: str, starts: list[int], ends: list[int], long: bool
+) -> tuple[int, int] | None:
+    """The (start, end) among these most like exact, scoring at least FUZZY_MIN_SCORE; the
+    first found of equals. Every pair; or, when long, the best start for the last end then the
+    best end for that start."""
+    best, best_score = None, FUZZY_MIN_SCORE
+    if not long:
+        for a in starts:
+            for b in ends:
+                if b > a:
+                    score = fuzz.ratio(exact, text[a:b], score_cutoff=best_score)
+                    if score > best_score:
+                        best, best_score = (a, b), score
+        return best
+    if not starts or not ends:
+        return None
+    a = max(starts, key=lambda a: (fuzz.ratio(exact, text[a : ends[-1]]), -a))
+    b = max((b for b in ends if b > a), key=lambda b: (fuzz.ratio(exact, text[a:b]), -b), default=None)
+    if b is None or fuzz.ratio(exact, text[a:b]) <= FUZZY_MIN_SCORE:
+        return None
+    return a, b
+
+
+def _fuzzy_windows(exact: str, text: str) -> list[tuple[int, int]]:
+    """Where in text a stretch like exact may be: for a quote of up to FUZZY_PROBE characters,
+    rapidfuzz's best alignment of it; for a longer one (whose whole alignment costs time
+    growing faster than the square of its length), the stretches its start, middle and end
+    pieces point to, a start piece and an end piece that agree giving one stretch."""
+    cutoff = FUZZY_MIN_SCORE - 10
+    if len(exact) <= FUZZY_PROBE:
+        hit = fuzz.partial_ratio_alignment(exact, text, score_cutoff=cutoff)
+        return [] if hit is None else [(hit.dest_start, hit.dest_end)]
+    hits = {}
+    for offset in (0, (len(exact) - FUZZY_PROBE) // 2, len(exact) - FUZZY_PROBE):
+        piece = exact[offset : offset + FUZZY_PROBE]
+        hit = fuzz.partial_ratio_alignment(piece, text, score_cutoff=cutoff)
+        if hit is not None:  # where the quote would start and end by this piece
+            start = hit.dest_start - hit.src_start - offset
+            hits[offset] = (start, start + len(exact), hit.dest_end + (len(piece) - hit.src_end))
+    windows = []
+    if 0 in hits and len(exact) - FUZZY_PROBE in hits:
+        start, end = hits[0][0], hits[len(exact) - FUZZY_PROBE][2]
+        if len(exact) // 2 <= end - start <= 2 * len(exact):
+            windows.append((start, end))
+    windows += [(start, end) for start, end, _ in hits.values()]
+    clipped = []
+    for start, end in windows:
+        start, end = max(0, start), min(len(text), end)
+        if end > start and (start, end) not in clipped:
+            clipped.append((start, end))
+    return clipped
