@@ -1,19 +1,25 @@
 """Serving: gunicorn.conf.py, `make serve` (scripts/serve.sh), WhiteNoise's compressed static
-files under production settings, the plain-http switch for loopback try-outs, and /health/.
+files under production settings, the plain-http switch for loopback try-outs, and /health/;
+a background worker that dies is restarted while the site stays up, and hostile input
+(a huge one-line story, YAML alias bombs, a race for the database lock) takes neither down.
 
 The production server runs for real here: scripts/serve.sh in a subprocess, against its own
 SQLite file and STATIC_ROOT in a temporary directory, on a free port of 127.0.0.1.
 """
 
+import http.client
 import http.cookiejar
 import json
 import os
 import re
+import resource
 import runpy
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -197,7 +203,7 @@ def test_serve_refuses_plain_http_on_a_public_address(tmp_path):
 class Served:
     """scripts/serve.sh running in the background, with what it printed."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, memory_limit: int | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.static_root = tmp / "static"
@@ -210,9 +216,13 @@ class Served:
         self.env.pop("ALLOWED_HOSTS", None)
         self.log_path = tmp / "serve.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        def cap_memory():  # each process of the server (inherited), not the machine
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
         self.process = subprocess.Popen(
             ["scripts/serve.sh"], cwd=ROOT, env=self.env, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=cap_memory if memory_limit else None,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -246,7 +256,8 @@ class Served:
         return True
 
     def pid(self, label: str) -> int:
-        return int(re.search(rf"{label}.*? pid (\d+)", self.output()).group(1))
+        """The pid serve.sh last announced for label (a restarted worker has a new one)."""
+        return int(re.findall(rf"{label}.*? pid (\d+)", self.output())[-1])
 
     def stop(self):
         if self.process.poll() is None:
@@ -336,6 +347,110 @@ def test_serve_logs_in_over_plain_http_on_loopback(served):
     assert served.wait_for('"GET /health/ HTTP/1.1" 200'), served.output()  # the access log, on stdout
 
 
+def _login(server) -> urllib.request.OpenerDirector:
+    """Signed in as the superuser through the real login form (CSRF token and all)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    with _fetch(f"{server.url}/accounts/login/", opener=opener) as r:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', r.read().decode()).group(1)
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": "chief", "password": PASSWORD}
+    ).encode()
+    assert _answer(opener, f"{server.url}/accounts/login/", body) == 302
+    return opener
+
+
+def _answer(opener, url, body=None, content_type=None, timeout=90, headers=None) -> int:
+    """The status of a request (redirects not followed; headers, if given, gets the
+    response's). No answer at all (the connection dropped, or nothing within timeout)
+    raises: that is a failure as much as a 5xx."""
+    request = urllib.request.Request(url, data=body)
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    try:
+        with opener.open(request, timeout=timeout) as r:
+            response = r
+    except urllib.error.HTTPError as exc:
+        response = exc
+    except (OSError, http.client.HTTPException) as exc:  # dropped, reset, timed out
+        pytest.fail(f"no answer to {request.get_method()} {url}: {exc!r}")
+    if headers is not None:
+        headers.update(response.headers)
+    return response.status
+
+
+def _csrf(server, opener, path="/") -> str:
+    with _fetch(server.url + path, opener=opener) as r:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', r.read().decode()).group(1)
+
+
+def _post(server, opener, path, fields, files=None, timeout=90, headers=None) -> int:
+    fields = {"csrfmiddlewaretoken": _csrf(server, opener), **fields}
+    if not files:
+        body = urllib.parse.urlencode(fields).encode()
+        return _answer(opener, server.url + path, body, timeout=timeout, headers=headers)
+    boundary = "----newsroom-" + secrets.token_hex(8)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for name, (filename, content) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
+            f"\r\nContent-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return _answer(opener, server.url + path, b"".join(parts),
+                   f"multipart/form-data; boundary={boundary}", timeout=timeout, headers=headers)
+
+
+def _health(server, opener) -> int:
+    return _answer(opener, f"{server.url}/health/", timeout=30)
+
+
+def _start_rescan(server) -> int:
+    """Queue a rescan job in the served database, as a lexicon change does."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from reviews import jobs; print('job', jobs.start_rescan().pk)"],
+        cwd=ROOT, env={**server.env, "DJANGO_ENV": "production", "ALLOWED_HOSTS": "127.0.0.1"},
+        check=True, capture_output=True, text=True, timeout=60,
+    )
+    return int(result.stdout.split("job ")[-1])
+
+
+def _job_state(server, pk: int, seconds: float) -> str:
+    """The job's state once it is finished, or as it is after seconds."""
+    import sqlite3
+
+    database = server.env["DATABASE_URL"].removeprefix("sqlite:///")
+    deadline = time.monotonic() + seconds
+    while True:
+        with sqlite3.connect(database, timeout=30) as c:
+            (state,) = c.execute("SELECT state FROM reviews_job WHERE id = ?", (pk,)).fetchone()
+        if state in ("done", "failed") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+def test_serve_restarts_a_worker_that_dies_and_keeps_serving(served):
+    opener = _login(served)
+    web, worker = served.pid("gunicorn"), served.pid("background worker")
+    os.kill(worker, signal.SIGKILL)
+    # gunicorn answers all along, until serve.sh has started a new worker.
+    deadline = time.monotonic() + 60
+    while served.pid("background worker") == worker:
+        assert _health(served, opener) == 200
+        assert time.monotonic() < deadline, served.output()
+        time.sleep(0.1)
+    assert "serve: background worker exited (status 137); restarting in 1s" in served.output()
+    assert _alive(served.pid("background worker")) and not _alive(worker)
+    assert served.pid("gunicorn") == web and _alive(web) and served.process.poll() is None
+    assert _health(served, opener) == 200
+    # The new worker runs the background tasks.
+    assert _job_state(served, _start_rescan(served), 60) == "done", served.output()
+
+
 def test_serve_stops_gunicorn_and_the_worker_together(served):
     web, worker = served.pid("gunicorn"), served.pid("background worker")
     served.stop()  # SIGTERM to serve.sh, as systemd or Ctrl-C would
@@ -345,3 +460,116 @@ def test_serve_stops_gunicorn_and_the_worker_together(served):
         time.sleep(0.2)
     assert not _alive(web) and not _alive(worker)
     assert served.wait_for("Shutting down: Master"), served.output()
+
+
+# --- hostile input against the running server --------------------------------------------------
+#
+# A request that makes the server spin, blow up its memory or wait on the database lock must
+# get an answer (never a 5xx, but a 503 for a request that lost a lock race), and neither
+# gunicorn nor the worker may go down. Each process of this server may use at most 2 GB of
+# address space, so an input that explodes in memory fails the test instead of the machine.
+
+
+def _alias_bomb(last: str) -> bytes:
+    """A "billion laughs" YAML document: nine levels of nine aliases (9**9 leaves once
+    expanded, from 1 KB); `last` (YAML) follows, using *i."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        lines.append(f"{level}: &{level} [{', '.join(['*' + previous] * 9)}]")
+    return ("\n".join(lines) + "\n" + last).encode()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    server = Served(tmp_path_factory.mktemp("hostile"), memory_limit=2 * 1024**3)
+    server.opener = _login(server)
+    server.pids = server.pid("gunicorn"), server.pid("background worker")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def since(hostile) -> int:
+    """Where this test's part of the server's output starts."""
+    return len(hostile.output())
+
+
+def _still_up(server, since: int):
+    """serve.sh, gunicorn and the worker as they were, answering; no gunicorn worker was
+    killed for running past its timeout and the background worker never exited."""
+    assert server.process.poll() is None, server.output()
+    assert [server.pid("gunicorn"), server.pid("background worker")] == list(server.pids)
+    assert all(_alive(pid) for pid in server.pids), server.output()
+    assert _health(server, server.opener) == 200
+    out = server.output()[since:]
+    assert "background worker exited" not in out and "WORKER TIMEOUT" not in out, out
+
+
+def test_serve_survives_a_128_kb_one_line_story(hostile, since):
+    status = _post(hostile, hostile.opener, "/articles/new/",
+                   {"title": "Slammed", "body": "Slammed " * 16000})
+    assert status < 500, hostile.output()
+    _still_up(hostile, since)
+
+
+def test_serve_survives_a_yaml_alias_bomb_uploaded_as_a_story(hostile, since):
+    story = b"---\n" + _alias_bomb("title: *i") + b"\n---\n# Laughs\n\nA short story.\n"
+    status = _post(hostile, hostile.opener, "/articles/new/",
+                   {"title": "", "body": ""}, files={"upload": ("laughs.md", story)})
+    assert status < 500, hostile.output()
+    _still_up(hostile, since)
+
+
+def test_serve_survives_a_yaml_alias_bomb_uploaded_as_a_vale_rule(hostile, since):
+    rule = _alias_bomb("extends: existence\nmessage: *i\nlevel: warning\ntokens: *i\n")
+    status = _post(hostile, hostile.opener, "/lexicon/import/",
+                   {"category": "editorializing", "update_existing": "on"},
+                   files={"file": ("laughs.yml", rule)})
+    assert status < 500, hostile.output()
+    _still_up(hostile, since)
+
+
+def test_serve_survives_a_note_posted_during_a_long_write(hostile, since):
+    text = "The council voted on Tuesday to build a bus lane."
+    created = {}
+    assert _post(hostile, hostile.opener, "/articles/new/", {"title": "Bus lane", "body": text},
+                 headers=created) == 302
+    pk = int(re.fullmatch(r"/articles/(\d+)/", created["Location"]).group(1))
+    with _fetch(f"{hostile.url}/articles/{pk}/", opener=hostile.opener) as r:
+        page = r.read().decode()
+    assert "council voted on Tuesday" in page
+    revision = re.search(r'name="revision" value="(\d+)"', page).group(1)
+
+    # The long write: another 128 KB story, every word of it a lexicon term to flag.
+    long_write = {}
+    writer = threading.Thread(target=lambda: long_write.update(status=_post(
+        hostile, _login(hostile), "/articles/new/", {"title": "Slammed again", "body": "Slammed " * 16000},
+    )))
+    writer.start()
+    notes = []
+    while True:  # notes on the small story for as long as the long write lasts (20 at most)
+        notes.append(_post(hostile, hostile.opener, f"/articles/{pk}/annotations/", {
+            "revision": revision, "start": 4, "end": 11, "exact": "council",
+            "category": "comment", "body": f"Which council? ({len(notes) + 1})",
+        }))
+        if not writer.is_alive() or len(notes) >= 20:
+            break
+    writer.join(timeout=120)
+    assert not writer.is_alive() and "status" in long_write, hostile.output()
+    assert long_write["status"] < 500 or long_write["status"] == 503, hostile.output()
+    assert all(s < 500 or s == 503 for s in notes), (notes, hostile.output())
+    assert 302 in notes or 503 in notes
+    _still_up(hostile, since)
+
+
+def test_serve_stops_the_worker_when_gunicorn_exits(hostile):
+    """Last, as it ends the server: the worker is restarted, but gunicorn is the site."""
+    web, worker = hostile.pids
+    os.kill(web, signal.SIGTERM)  # gunicorn alone stops (as if it had failed to boot a worker)
+    hostile.process.wait(timeout=60)
+    assert hostile.process.returncode == 0  # gunicorn's status
+    deadline = time.monotonic() + 30
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker), hostile.output()
+    assert "background worker exited" not in hostile.output()
