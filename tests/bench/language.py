@@ -92,6 +92,18 @@ def bench_language():
         f"scanner throughput: {words:,} words with the default lexicon ({len(base_terms)} terms): "
         f"{t_default:.2f} s = {words / t_default:,.0f} words/s single-threaded ({hits:,} flags)"
     )
+    # Line length does not matter (a line of capitalised hits was once quadratic: 128 KB of
+    # "Slammed " on one line took minutes): the same prose on one line, and the same hits on
+    # one line or on a line each.
+    flat = text.replace("\n", " ")
+    t_flat = best_of(lambda: scan(flat, default), repeat=1)
+    print(f"  the same {len(text) / 1e6:.1f} MB of prose on one line: {t_flat:.2f} s "
+          f"= {t_flat / t_default:.2f}x")
+    hits_line, hits_lines = "Slammed " * 125_000, "Slammed\n" * 125_000
+    t_line = best_of(lambda: scan(hits_line, default), repeat=1)
+    t_lines = best_of(lambda: scan(hits_lines, default), repeat=1)
+    print(f"  1 MB that is nothing but capitalised hits (125,000): on one line {t_line:.2f} s, "
+          f"a line each {t_lines:.2f} s")
     for extra in (1_000, 10_000):
         t0 = time.perf_counter()
         big = compile_lexicon(list(base_terms) + synthetic_terms(extra), f"+{extra}")
