@@ -317,6 +317,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # A story cannot be approved while high-severity loaded-language flags are open.
 REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS = _env_bool("REVIEWS_BLOCK_APPROVAL_ON_HIGH_FLAGS", True)
+# An approval is of one revision: an edit to an approved story sends it back to review.
+REVIEWS_EDIT_REOPENS_APPROVAL = _env_bool("REVIEWS_EDIT_REOPENS_APPROVAL", True)
 
 LOGGING = {
     "version": 1,

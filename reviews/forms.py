@@ -59,6 +59,10 @@ class ReviewerChoiceField(forms.ModelMultipleChoiceField):
 class ArticleForm(forms.Form):
     title = forms.CharField(max_length=300, required=False)
     byline = forms.CharField(max_length=200, required=False)
+    dateline = forms.CharField(
+        max_length=100, required=False, help_text="When (and where) the story is from, as "
+        "the copy gives it, e.g. “3 March 2025”.",
+    )
     desk = forms.CharField(label="Desk / source", max_length=100, required=False)
     body = forms.CharField(
         label="Text",
@@ -112,6 +116,7 @@ class ArticleEditForm(ArticleForm):
     # this person changed, and refuses when someone else changed the same one meanwhile.
     base_title = forms.CharField(required=False, widget=forms.HiddenInput)
     base_byline = forms.CharField(required=False, widget=forms.HiddenInput)
+    base_dateline = forms.CharField(required=False, widget=forms.HiddenInput)
     base_desk = forms.CharField(required=False, widget=forms.HiddenInput)
     base_assignees = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -135,6 +140,7 @@ class ArticleEditForm(ArticleForm):
         return {
             "base_title": article.title,
             "base_byline": article.byline,
+            "base_dateline": article.dateline,
             "base_desk": article.desk,
             "base_assignees": ",".join(str(pk) for pk in sorted(pks)),
         }
@@ -143,7 +149,8 @@ class ArticleEditForm(ArticleForm):
         """The details to save over article's current ones, and the names of those both
         this person and someone else changed since the form was opened (a conflict)."""
         data = self.cleaned_data
-        current = {"title": article.title, "byline": article.byline, "desk": article.desk}
+        current = {"title": article.title, "byline": article.byline,
+                   "dateline": article.dateline, "desk": article.desk}
         mine = {k: data[k] for k in current}
         if "assignees" in data:
             current["assignees"] = sorted(article.assignees.values_list("pk", flat=True))
@@ -228,6 +235,8 @@ class TransitionForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"required": REVISION_MISSING, "invalid": REVISION_MISSING},
     )
+    # Publish anyway: the person saw what is still open (the page's confirmation) and goes on.
+    confirm_open = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class UploadArticleForm(ArticleForm):

@@ -34,6 +34,8 @@ class AppendOnlyModel(models.Model):
 class Article(models.Model):
     title = models.CharField(max_length=300)
     byline = models.CharField(max_length=200, blank=True)
+    # When and where, as the copy gives it ("3 March 2025", "Tuesday, March 3, 2025 10:42").
+    dateline = models.CharField(max_length=100, blank=True)
     desk = models.CharField("desk / source", max_length=100, blank=True)
     status = models.CharField(
         max_length=20, choices=workflow.STATUS_CHOICES, default=workflow.DRAFT, db_index=True
@@ -53,6 +55,10 @@ class Article(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     current_revision = models.ForeignKey(
+        "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The revision an editor approved: an approval is of these words, not of the story.
+    approved_revision = models.ForeignKey(
         "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 

@@ -7,11 +7,11 @@ from dataclasses import field as dc_field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import anchoring, importers, language, permissions, workflow
+from . import anchoring, importers, language, masthead, permissions, workflow
 from .models import (
     Annotation,
     Article,
@@ -43,6 +43,12 @@ class Forbidden(ReviewError):
     status_code = 403
 
 
+class StillOpen(ReviewError):
+    """Publishing with notes or flags still open, not confirmed."""
+
+    status_code = 409
+
+
 class Busy(ReviewError):
     """The database stayed locked by other writers: nothing was saved; try again."""
 
@@ -57,7 +63,8 @@ def normalize_text(text: str) -> str:
 
 
 def create_article(
-    user, *, title: str, text: str, byline: str = "", desk: str = "", assignees=(), note: str = ""
+    user, *, title: str, text: str, byline: str = "", desk: str = "", assignees=(), note: str = "",
+    dateline: str = "",
 ) -> Article:
     text = normalize_text(text)
     hits = language.scan(text, current_lexicon())  # before the write lock, never inside it
@@ -66,6 +73,7 @@ def create_article(
         article = Article.objects.create(
             title=title.strip(),
             byline=byline.strip(),
+            dateline=dateline.strip(),
             desk=desk.strip(),
             created_by=user,
             created_at=now,
@@ -124,13 +132,18 @@ def _item_span(item) -> tuple:
     return (item.start, item.end, item.exact, item.prefix, item.suffix)
 
 
-def _plan_revision(article: Article, old: Revision, new_text: str) -> _RevisionPlan:
+def _plan_revision(article: Article, old: Revision, new_text: str, replaced=None) -> _RevisionPlan:
     items = _live_items(article, old)
-    anchors = anchoring.reanchor_many(
-        old.text,
-        new_text,
-        [anchoring.SpanQuery(i.start, i.end, i.exact, i.prefix, i.suffix) for i in items],
-    ) if items else []
+    if replaced is not None:
+        # The app's own replacement of one span: every position is known, no diff needed,
+        # and a note on the replaced words stays on the words that replaced them.
+        anchors = [_through_replacement(i.start, i.end, *replaced) for i in items]
+    else:
+        anchors = anchoring.reanchor_many(
+            old.text,
+            new_text,
+            [anchoring.SpanQuery(i.start, i.end, i.exact, i.prefix, i.suffix) for i in items],
+        ) if items else []
     return _RevisionPlan(
         anchors={_item_key(i): a for i, a in zip(items, anchors, strict=True)},
         spans={_item_key(i): _item_span(i) for i in items},
@@ -138,9 +151,21 @@ def _plan_revision(article: Article, old: Revision, new_text: str) -> _RevisionP
     )
 
 
+def _through_replacement(start: int, end: int, cut_start: int, cut_end: int, new: str):
+    """Where [start, end) lands when old[cut_start:cut_end] is replaced by new."""
+    shift = len(new) - (cut_end - cut_start)
+    if end <= cut_start:
+        return anchoring.Anchor(start, end, 1.0, "unchanged")
+    if start >= cut_end:
+        return anchoring.Anchor(start + shift, end + shift, 1.0, "moved")
+    new_start = min(start, cut_start)
+    new_end = end + shift if end > cut_end else cut_start + len(new)
+    return anchoring.Anchor(new_start, new_end, 1.0, "diff") if new_end > new_start else None
+
+
 def revise(
     article: Article, user, new_text: str, expected_revision_id: int, note: str = "",
-    *, on_locked=None,
+    *, on_locked=None, replaced: tuple[int, int, str] | None = None,
 ) -> Revision:
     """Save a new revision and carry every annotation onto it.
 
@@ -148,7 +173,8 @@ def revise(
     diff, the re-anchoring and the scan run before the story is locked, so the write lock is
     held only for the writes; if a note or flag was added or moved meanwhile, the plan is
     made again. on_locked(article) runs under the lock before anything is written (it may
-    write, or raise to refuse: then nothing is saved).
+    write, or raise to refuse: then nothing is saved). replaced=(start, end, words): the
+    edit is that one replacement (an accepted alternative), so notes follow it exactly.
     """
     new_text = normalize_text(new_text)
     for _attempt in range(5):
@@ -159,7 +185,7 @@ def revise(
         base = Revision.objects.filter(pk=expected_revision_id, article=article).first()
         if base is None:
             raise StaleRevision(_STALE_EDIT)
-        plan = None if new_text == base.text else _plan_revision(article, base, new_text)
+        plan = None if new_text == base.text else _plan_revision(article, base, new_text, replaced)
         try:
             return _write_revision(article, user, new_text, base, note, plan, on_locked)
         except _Replan:
@@ -186,8 +212,23 @@ def _write_revision(article, user, new_text, base, note, plan, on_locked) -> Rev
     locked.current_revision = revision
     locked.updated_at = timezone.now()
     locked.save(update_fields=["current_revision", "updated_at"])
+    if locked.status == workflow.APPROVED and settings.REVIEWS_EDIT_REOPENS_APPROVAL:
+        _reopen_review(locked, user, revision)
     scan_revision(locked, revision, plan.hits)
     return revision
+
+
+def _reopen_review(article: Article, user, revision: Revision) -> None:
+    """An approval is of the words approved: new words go back to review, and the history
+    says why."""
+    approved = article.approved_revision.number if article.approved_revision_id else "?"
+    article.status = workflow.IN_REVIEW
+    article.save(update_fields=["status"])
+    ReviewEvent.objects.create(
+        article=article, actor=user, from_status=workflow.APPROVED, to_status=workflow.IN_REVIEW,
+        comment=f"Edited after approval: revision {revision.number} replaces the approved "
+                f"revision {approved}, so the story is back in review.",
+    )
 
 
 def _carry_annotations(items: list, anchors: list, new: Revision) -> None:
@@ -347,6 +388,7 @@ def accept_suggestion(flag: Flag, user, replacement: str) -> Revision:
         locked_flag.save(update_fields=["state", "decided_by", "decided_at", "reason"])
 
     return revise(article, user, text, current.pk, on_locked=decide,
+                  replaced=(flag.start, flag.end, replacement),
                   note=f"Accepted suggestion: “{flag.exact}” → “{replacement}”")
 
 
@@ -387,19 +429,18 @@ def reopen_flag(flag: Flag, user) -> Flag:
 
 
 @transaction.atomic
-def discuss_flag(flag: Flag, user) -> Annotation:
-    """Turn a flag into an annotation on the same words, for discussion in replies."""
+def discuss_flag(flag: Flag, user, body: str) -> Annotation:
+    """Turn a flag into a note on the same words, opened with the person's comment. A high
+    flag so discussed keeps blocking approval until its note is resolved."""
     if not permissions.can_act_on_flag(user, flag) or not permissions.can_annotate(user, flag.article):
         raise Forbidden("You may not start a discussion on this story.")
+    body = _check_comment(body)
     article = _lock(flag.article)
     flag = Flag.objects.select_related("revision").get(pk=flag.pk)
     if not flag.is_open:
         raise ReviewError("This flag has already been dealt with.")
     if flag.orphaned or flag.revision_id != article.current_revision_id:
         raise StaleRevision("The story has changed since this flag was found. Reload the page.")
-    body = f"Loaded language ({flag.category_label.lower()}): {flag.rationale}"
-    if flag.suggestions:
-        body += " Suggested: " + ", ".join(f"“{s}”" for s in flag.suggestions) + "."
     # The note is the person's own: a writer discussing a flag writes a comment, the one
     # category writers may use; editors keep it filed as loaded language.
     category = (Annotation.LOADED_LANGUAGE
@@ -408,8 +449,7 @@ def discuss_flag(flag: Flag, user) -> Annotation:
     annotation = Annotation.objects.create(
         article=article, revision=flag.revision, start=flag.start, end=flag.end,
         exact=flag.exact, prefix=flag.prefix, suffix=flag.suffix,
-        category=category, body=body[: settings.REVIEWS_MAX_COMMENT_LENGTH],
-        author=user,
+        category=category, body=body, author=user,
     )
     flag.state, flag.annotation = Flag.DISCUSSED, annotation
     flag.decided_by, flag.decided_at = user, timezone.now()
@@ -443,10 +483,50 @@ def add_manual_flag(
 
 
 def open_high_flags(article: Article):
+    """High-severity flags in the paper's voice that hold approval: open ones, and those
+    turned into a note that is still open."""
     return article.flags.filter(
-        state=Flag.OPEN, severity="high", attributed=False, orphaned=False,
+        Q(state=Flag.OPEN) | Q(state=Flag.DISCUSSED, annotation__state=Annotation.OPEN),
+        severity="high", attributed=False, orphaned=False,
         revision=article.current_revision_id,
     )
+
+
+def open_at_publish(notes, flags) -> dict[str, int]:
+    """What is still open on a story about to be published (notes on the text, notes whose
+    passage was removed, open flags below high), from the story's notes and the flags on its
+    current text, already loaded: the story page's confirmation and the server's refusal
+    count the same way."""
+    counts = {"notes": 0, "orphans": 0, "flags": 0}
+    for n in notes:
+        if n.is_open:
+            counts["orphans" if n.orphaned else "notes"] += 1
+    for f in flags:
+        if f.is_open and not f.attributed and f.severity != "high":
+            counts["flags"] += 1
+    return counts
+
+
+def publish_open_items(article: Article) -> dict[str, int]:
+    notes = article.annotations.filter(state=Annotation.OPEN).only("state", "orphaned")
+    flags = article.flags.filter(
+        state=Flag.OPEN, revision=article.current_revision_id, orphaned=False
+    ).only("state", "attributed", "severity")
+    return open_at_publish(notes, flags)
+
+
+def describe_open(counts: dict[str, int]) -> str:
+    """“3 open notes, 1 note whose passage was removed and 2 open flags”; "" when none."""
+    def n(count, one, many):
+        return f"{count} {one if count == 1 else many}"
+
+    parts = [text for count, text in [
+        (counts["notes"], n(counts["notes"], "open note", "open notes")),
+        (counts["orphans"], n(counts["orphans"], "note whose passage was removed",
+                              "notes whose passages were removed")),
+        (counts["flags"], n(counts["flags"], "open flag", "open flags")),
+    ] if count]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1] if parts else ""
 
 
 def open_high_flag_names(article: Article, limit: int = 6) -> str:
@@ -471,7 +551,8 @@ def _checked_selection(article, revision_id, start, end, exact, prefix=None, suf
     revision = article.current_revision
     if revision is None or revision.pk != revision_id:
         raise StaleRevision(
-            "This story has changed since you opened it. Reload the page and select the passage again."
+            "This story has changed since you opened it, and the words you selected with it. "
+            "Select the passage again in the current text; your comment is kept."
         )
     text = revision.text
     if not anchoring.quote_matches(text, start, end, exact):
@@ -502,7 +583,6 @@ def _check_comment(body: str) -> str:
     return body
 
 
-@transaction.atomic
 def add_annotation(
     article: Article,
     user,
@@ -519,36 +599,66 @@ def add_annotation(
 ) -> Annotation:
     """Anchor a new annotation on the current revision after checking the quote against it.
 
-    Client offsets are never trusted: the quote must be what the revision holds there.
-    client_key: the form's one-time key; a second post with the same key returns the first
-    note instead of adding a copy.
+    Client offsets are never trusted: the quote must be what the revision holds there. A
+    selection made on a page opened before someone's edit is carried onto the current text
+    when its words are there unchanged; otherwise it is refused (409) and the person selects
+    again, their comment kept. client_key: the form's one-time key; a second post with the
+    same key returns the first note instead of adding a copy.
     """
     if not permissions.can_annotate(user, article, category):
         raise Forbidden("You may not add this kind of annotation to this story.")
     body = _check_comment(body)
-    article = _lock(article)
-    if client_key:
-        # The same note posted twice (a double click, a retry): the second answers like the
-        # first and adds nothing.
-        earlier = Annotation.objects.filter(author=user, client_key=client_key).first()
-        if earlier is not None:
-            return earlier
-    revision, quote = _checked_selection(article, revision_id, start, end, exact, prefix, suffix)
-    annotation = Annotation.objects.create(
-        client_key=client_key,
-        article=article,
-        revision=revision,
-        start=start,
-        end=end,
-        exact=quote.exact,
-        prefix=quote.prefix,
-        suffix=quote.suffix,
-        category=category,
-        body=body,
-        author=user,
-    )
-    article.touch()
+    where = _carried_selection(article, revision_id, start, end, exact, prefix, suffix)
+    with transaction.atomic():
+        article = _lock(article)
+        if client_key:
+            # The same note posted twice (a double click, a retry): the second answers like
+            # the first and adds nothing.
+            earlier = Annotation.objects.filter(author=user, client_key=client_key).first()
+            if earlier is not None:
+                return earlier
+        revision, quote = _checked_selection(article, **where)
+        annotation = Annotation.objects.create(
+            client_key=client_key,
+            article=article,
+            revision=revision,
+            start=where["start"],
+            end=where["end"],
+            exact=quote.exact,
+            prefix=quote.prefix,
+            suffix=quote.suffix,
+            category=category,
+            body=body,
+            author=user,
+        )
+        article.touch()
     return annotation
+
+
+def _carried_selection(article, revision_id, start, end, exact, prefix, suffix) -> dict:
+    """The selection as sent, or, when it was made on an older revision of this story and
+    its words are still there unchanged, the same words on the current one. Worked out
+    before the lock (it diffs the two texts); the locked check then sees the current one."""
+    where = {"revision_id": revision_id, "start": start, "end": end, "exact": exact,
+             "prefix": prefix, "suffix": suffix}
+    current_id = Article.objects.filter(pk=article.pk).values_list(
+        "current_revision_id", flat=True).first()
+    if current_id is None or current_id == revision_id:
+        return where
+    seen = Revision.objects.filter(pk=revision_id, article_id=article.pk).first()
+    current = Revision.objects.filter(pk=current_id).first()
+    if seen is None or current is None or not anchoring.quote_matches(seen.text, start, end, exact):
+        return where
+    sent = anchoring.quote_selector(seen.text, start, end)
+    if (prefix is not None and prefix != sent.prefix) or (suffix is not None and suffix != sent.suffix):
+        return where
+    anchor = anchoring.reanchor_many(
+        seen.text, current.text, [anchoring.SpanQuery(start, end, exact, prefix or "", suffix or "")]
+    )[0]
+    if anchor is None or current.text[anchor.start : anchor.end] != exact:
+        return where  # the passage itself was edited: refused, to be selected again
+    return {"revision_id": current.pk, "start": anchor.start, "end": anchor.end, "exact": exact,
+            "prefix": None, "suffix": None}
 
 
 @transaction.atomic
@@ -628,12 +738,14 @@ def set_resolved(annotation: Annotation, user, resolved: bool) -> Annotation:
 @transaction.atomic
 def transition(
     article: Article, user, name: str, comment: str = "", seen_revision: int | None = None,
-    request=None,
+    request=None, confirm_open: bool = False,
 ) -> ReviewEvent:
     """Take one review step; raises workflow.TransitionRefused with the reason when refused.
     seen_revision: the revision the person had on screen (the story page sends it); a step
     taken on text that has changed since is refused (StaleRevision), so nobody approves or
-    publishes words they have not read."""
+    publishes words they have not read. Publishing a story with notes or flags still open
+    needs confirm_open (the page asks first, listing them); otherwise it is refused (409)
+    with the list."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     step = permissions.check_transition(user, article, name)
     if seen_revision is not None and seen_revision != article.current_revision_id:
@@ -650,7 +762,15 @@ def transition(
             verb = "approved" if step.name == "approve" else "published"
             raise workflow.TransitionRefused(
                 f"The story cannot be {verb} while high-severity flags are open: {names}. "
-                "Accept a suggestion, dismiss each with a reason, or turn it into a note."
+                "Accept a suggestion, dismiss each with a reason, or resolve the note it "
+                "was turned into."
+            )
+    if step.name == "publish" and not confirm_open:
+        still_open = describe_open(publish_open_items(article))
+        if still_open:
+            raise StillOpen(
+                f"Still open on this story: {still_open}. Publish anyway to confirm, or deal "
+                "with them first; nothing was done."
             )
     comment = (comment or "").strip()
     limit = settings.REVIEWS_MAX_COMMENT_LENGTH
@@ -663,7 +783,9 @@ def transition(
     article.restore_status = source if target == workflow.ARCHIVED else ""
     article.status = target
     article.updated_at = timezone.now()
-    article.save(update_fields=["status", "restore_status", "updated_at"])
+    if target == workflow.APPROVED:
+        article.approved_revision_id = article.current_revision_id
+    article.save(update_fields=["status", "restore_status", "updated_at", "approved_revision"])
     event = ReviewEvent.objects.create(
         article=article, actor=user, from_status=source, to_status=target, comment=comment
     )
@@ -683,11 +805,22 @@ def transition(
 # --- importing ------------------------------------------------------------------------------
 
 
-def article_from_file(user, filename: str, data: bytes, *, title: str = "", byline: str = "",
-                      desk: str = "", assignees=()) -> Article:
-    """A new story from an uploaded .txt, .md, .docx or .html file; nothing is created on error.
+@dataclass(frozen=True)
+class StoryFile:
+    """What an uploaded story file holds, read and checked, before anything is created."""
 
-    A plain-text file's first line is its title unless one is given.
+    title: str
+    body: str
+    byline: str = ""  # found on a line of its own under the title
+    dateline: str = ""
+
+
+def read_story_file(filename: str, data: bytes, *, title: str = "") -> StoryFile:
+    """An uploaded .txt, .md, .docx or .html file as a story's parts; raises ReviewError (or
+    importers.ImportRefused) with the reason, creating nothing.
+
+    A plain-text file's first line is its title unless one is given; a byline and a dateline
+    standing on their own lines under the title are taken out of the text (masthead.py).
     """
     found_title, body = importers.read_article(filename, data, settings.REVIEWS_MAX_UPLOAD_BYTES)
     body = normalize_text(body)
@@ -697,11 +830,22 @@ def article_from_file(user, filename: str, data: bytes, *, title: str = "", byli
     title = (title or found_title or "").strip()
     if not title:
         raise ReviewError("The file has no title: give one.")
+    head = masthead.read_masthead(body)
+    body = head.body
     if not body.strip():
         raise ReviewError("The file has no story text after the title.")
     if len(body) > settings.REVIEWS_MAX_ARTICLE_CHARS:
         raise ReviewError(f"Stories are limited to {settings.REVIEWS_MAX_ARTICLE_CHARS:,} characters.")
-    return create_article(user, title=title[:300], text=body, byline=byline, desk=desk,
+    return StoryFile(title[:300], body, head.byline[:200], head.dateline[:100])
+
+
+def article_from_file(user, filename: str, data: bytes, *, title: str = "", byline: str = "",
+                      desk: str = "", assignees=()) -> Article:
+    """A new story from an uploaded file at once (the command line); nothing is created on
+    error. The byline and dateline found in the file fill the fields not given."""
+    story = read_story_file(filename, data, title=title)
+    return create_article(user, title=story.title, text=story.body,
+                          byline=byline or story.byline, dateline=story.dateline, desk=desk,
                           assignees=assignees, note=f"Imported from {filename}"[:300])
 
 
@@ -753,6 +897,12 @@ def import_annotations(article: Article, user, data: bytes) -> AnnotationImportR
     return report
 
 
+def _when_written(created):
+    """An imported note keeps the time it was written (never later than now)."""
+    now = timezone.now()
+    return min(created, now) if created else now
+
+
 def _write_imported(article, user, revision, placed, report) -> None:
     categories = dict(Annotation.CATEGORY_CHOICES)
     # The same passage with the same words is the same note: importing a file twice adds
@@ -791,15 +941,19 @@ def _write_imported(article, user, revision, placed, report) -> None:
             state=Annotation.RESOLVED if item.state == "resolved" else Annotation.OPEN,
             resolved_by=user if item.state == "resolved" else None,
             resolved_at=timezone.now() if item.state == "resolved" else None,
-            anchor_confidence=1.0 if how == "anchored" else 0.85,
+            # The quote's own words were found: nothing moved, nothing to confirm. Only
+            # words placed by approximation ask a person to check them.
+            anchor_confidence=1.0 if quote.exact == item.exact or how == "anchored" else 0.85,
+            created_at=_when_written(item.created),
         )
         for reply in item.replies:
             text = (reply.body or "").strip()
             if text:
-                if reply.creator:
-                    text = f"{reply.creator}: {text}"
+                if reply.creator and reply.creator != display_name(user):
+                    text = f"{reply.creator}: {text}"  # someone else's words, imported by user
                 Reply.objects.create(annotation=annotation, author=user,
-                                     body=text[: settings.REVIEWS_MAX_COMMENT_LENGTH])
+                                     body=text[: settings.REVIEWS_MAX_COMMENT_LENGTH],
+                                     created_at=_when_written(reply.created))
                 report.replies += 1
         if how == "anchored":
             report.anchored += 1

@@ -79,7 +79,7 @@ def routes(w):
         "reviews:flag_accept": ("post", [a, f], {"replacement": "criticised"}, redirect_all),
         "reviews:flag_dismiss": ("post", [a, f], {"reason": "fine"}, editors_post),
         "reviews:flag_reopen": ("post", [a, f], {}, {"writer": 403, "editor": 400, "admin": 400}),
-        "reviews:flag_discuss": ("post", [a, f], {}, redirect_all),
+        "reviews:flag_discuss": ("post", [a, f], {"body": "Worth a talk."}, redirect_all),
         "reviews:article_export": ("get", [a, "csv"], None, everyone),
         "reviews:bulk_export": ("post", [], {"format": "csv", "ids": [a]}, redirect_all),
         # "JOB": a failed export belonging to the user asking.

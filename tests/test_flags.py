@@ -115,9 +115,12 @@ def test_accepting_a_suggestion_makes_a_new_revision_and_reanchors(story, editor
 
 def test_discuss_turns_a_flag_into_an_annotation(story, editor):
     flag = Flag.objects.get(exact="irate")
-    annotation = services.discuss_flag(flag, editor)
+    with pytest.raises(services.ReviewError, match="Write a comment first"):
+        services.discuss_flag(flag, editor, "  ")
+    assert not Annotation.objects.filter(exact="irate").exists()
+    annotation = services.discuss_flag(flag, editor, "Is “irate” ours or the source's?")
     assert (annotation.category, annotation.exact) == ("loaded_language", "irate")
-    assert "Emotive." in annotation.body and "angry" in annotation.body
+    assert annotation.body == "Is “irate” ours or the source's?"
     flag.refresh_from_db()
     assert flag.state == "discussed" and flag.annotation == annotation
 
@@ -153,9 +156,10 @@ def test_approval_goes_through_once_high_flags_are_dealt_with(story, editor):
     assert story.status == "approved"
 
 
-def test_an_edit_after_approval_that_brings_in_high_flags_blocks_publishing(story, editor):
+def test_an_edit_after_approval_that_brings_in_high_flags_blocks_publishing(story, editor, settings):
     from reviews.workflow import TransitionRefused
 
+    settings.REVIEWS_EDIT_REOPENS_APPROVAL = False  # else the edit sends it back to review
     services.transition(story, editor, "submit")
     for flag in Flag.objects.filter(severity="high"):
         services.dismiss_flag(flag, editor, "Checked with the desk.")
@@ -169,7 +173,7 @@ def test_an_edit_after_approval_that_brings_in_high_flags_blocks_publishing(stor
     assert story.status == "approved"
     for flag in services.open_high_flags(story):
         services.dismiss_flag(flag, editor, "Attributed in the next paragraph.")
-    services.transition(story, editor, "publish")
+    services.transition(story, editor, "publish", confirm_open=True)  # lesser flags stay open
     story.refresh_from_db()
     assert story.status == "published"
 
@@ -207,7 +211,10 @@ def test_accept_dismiss_discuss_over_htmx(client, story, editor):
     assert client.post(url, {"reason": ""}, **HX).status_code == 422
     assert client.post(url, {"reason": "Their word."}, **HX).status_code == 200
     regime = Flag.objects.get(exact="regime", attributed=False)
-    response = client.post(reverse("reviews:flag_discuss", args=[story.pk, regime.pk]), **HX)
+    url = reverse("reviews:flag_discuss", args=[story.pk, regime.pk])
+    assert client.post(url, {"body": ""}, **HX).status_code == 422  # the comment comes first
+    assert not Annotation.objects.filter(exact="regime").exists()
+    response = client.post(url, {"body": "Whose word is this?"}, **HX)
     assert response.status_code == 200 and Annotation.objects.filter(exact="regime").exists()
     flag = Flag.objects.get(exact="assassinated")
     response = client.post(reverse("reviews:flag_accept", args=[story.pk, flag.pk]),
@@ -432,7 +439,7 @@ def test_editing_a_published_story_into_high_flags_says_so(client, story, editor
     for flag in Flag.objects.filter(severity="high"):
         services.dismiss_flag(flag, editor, "Checked with the desk.")
     services.transition(story, editor, "approve")
-    services.transition(story, editor, "publish")
+    services.transition(story, editor, "publish", confirm_open=True)
     story.refresh_from_db()
     client.force_login(editor)
     edit = client.get(reverse("reviews:article_edit", args=[story.pk]))

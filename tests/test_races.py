@@ -83,6 +83,13 @@ def watch_the_lock(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_saving_scans_and_reanchors_before_taking_the_lock(watch_the_lock, writer, editor):
+    from reviews.models import LexiconTerm
+
+    # Another transactional test may have emptied the lexicon table: bring the term.
+    LexiconTerm.objects.update_or_create(
+        normalized="slammed", defaults={"phrase": "slammed", "category": "loaded_verb",
+                                        "severity": "warn", "rationale": "Loaded.",
+                                        "alternatives": ["criticised"], "enabled": True})
     article = services.create_article(writer, title="Harbour", text="Critics slammed the harbour plan.")
     services.add_annotation(article, editor, **selection(article, "harbour plan"),
                             category="comment", body="Which plan?")
@@ -90,13 +97,13 @@ def test_saving_scans_and_reanchors_before_taking_the_lock(watch_the_lock, write
     services.revise(article, writer, "Critics slammed the new harbour plan.",
                     article.current_revision_id)
     flag = Flag.objects.get(article=article, exact="slammed")
-    services.accept_suggestion(flag, writer, "criticised")
+    services.accept_suggestion(flag, writer, flag.suggestions[0])
     services.rescan_articles()
     names = {name for name, _ in watch_the_lock}
     assert {"scan", "reanchor_many"} <= names
     assert [n for n, atomic in watch_the_lock if atomic] == []
     article.refresh_from_db()
-    assert article.current_revision.text == "Critics criticised the new harbour plan."
+    assert article.current_revision.text == f"Critics {flag.suggestions[0]} the new harbour plan."
     note = Annotation.objects.get(article=article)
     assert note.exact == "harbour plan" and note.revision_id == article.current_revision_id
 
@@ -120,18 +127,31 @@ def test_importing_notes_parses_and_places_them_before_taking_the_lock(watch_the
 # --- a note or flag posted while an edit is saved --------------------------------------------
 
 
-def _page_then_edit(article, writer):
+def _page_then_edit(article, writer, edit=lambda text: text + "\n\nMore to come."):
     """The story as a page loaded it (its current revision then), and an edit saved after."""
     seen = Article.objects.select_related("current_revision").get(pk=article.pk)
     where = selection(seen, "bus lane")
-    services.revise(article, writer, article.current_revision.text + "\n\nMore to come.",
+    services.revise(article, writer, edit(article.current_revision.text),
                     article.current_revision_id)
     return seen, where
 
 
-def test_a_note_on_a_revision_superseded_meanwhile_is_refused_not_lost(article, writer, editor):
-    seen, where = _page_then_edit(article, writer)
-    with pytest.raises(services.StaleRevision):
+def _reword_the_lane(text):
+    return text.replace("bus lane", "bus-only lane")
+
+
+def test_a_note_from_a_page_opened_before_an_edit_lands_on_the_same_words(article, writer, editor):
+    seen, where = _page_then_edit(article, writer, lambda text: "Update: " + text)
+    note = services.add_annotation(seen, editor, **where, category="comment", body="Which lane?")
+    article.refresh_from_db()
+    assert note.revision_id == article.current_revision_id
+    assert article.current_revision.text[note.start:note.end] == "bus lane"
+    assert note.start == where["start"] + len("Update: ")
+
+
+def test_a_note_on_words_edited_meanwhile_is_refused_not_misplaced(article, writer, editor):
+    seen, where = _page_then_edit(article, writer, _reword_the_lane)
+    with pytest.raises(services.StaleRevision, match="your comment is kept"):
         services.add_annotation(seen, editor, **where, category="comment", body="Which lane?")
     assert not Annotation.objects.filter(article=article).exists()
 
@@ -145,7 +165,7 @@ def test_a_manual_high_flag_on_a_superseded_revision_is_refused(article, writer,
 
 
 def test_a_stale_note_gets_409_and_the_dialog_keeps_the_comment(client, article, writer, editor):
-    seen, where = _page_then_edit(article, writer)
+    seen, where = _page_then_edit(article, writer, _reword_the_lane)
     client.force_login(editor)
     response = client.post(
         reverse("reviews:annotation_create", args=[article.pk]),
@@ -167,7 +187,7 @@ def test_a_note_posted_while_an_edit_is_saved_lands_on_the_text_or_is_refused(wr
         pytest.skip("concurrent writers: PostgreSQL only (SQLite serialises writers)")
     for _round in range(5):
         article = services.create_article(writer, title="Lane", text="The bus lane opens.")
-        refused = _race_an_edit_and_a_note(article, writer, editor)
+        refused = _race_an_edit_and_a_note(article, writer, editor)  # carried or refused
         article.refresh_from_db()
         notes = list(Annotation.objects.filter(article=article))
         assert len(notes) + refused == 1
@@ -344,14 +364,14 @@ def test_other_database_errors_are_not_dressed_up_as_busy(monkeypatch, client, a
 
 def test_a_writer_discussing_a_flag_on_their_draft_writes_a_comment(article, writer):
     flag = Flag.objects.get(article=article, exact="slammed")
-    note = services.discuss_flag(flag, writer)
+    note = services.discuss_flag(flag, writer, "Is this fair?")
     assert note.category == Annotation.COMMENT
     assert flag.article.status == "draft"
 
 
 def test_an_editor_discussing_a_flag_files_it_as_loaded_language(article, editor):
     flag = Flag.objects.get(article=article, exact="slammed")
-    assert services.discuss_flag(flag, editor).category == Annotation.LOADED_LANGUAGE
+    assert services.discuss_flag(flag, editor, "Ours?").category == Annotation.LOADED_LANGUAGE
 
 
 
@@ -367,3 +387,25 @@ def test_a_lexicon_file_is_parsed_before_taking_the_lock(monkeypatch):
            b"zorched,loaded_verb,warn,Loaded.,hit\n")
     assert lexicon_io.import_terms(raw, "csv").created == 1
     assert inside == [False]
+
+
+def test_accepting_an_alternative_keeps_the_note_on_the_reworded_words(writer, editor):
+    story = services.create_article(
+        writer, title="Raid", text="Critics slammed the plan on Tuesday, and others agreed."
+    )
+    on_word = services.add_annotation(story, editor, **selection(story, "slammed"),
+                                      category="comment", body="Too strong?")
+    around = services.add_annotation(story, editor, **selection(story, "Critics slammed the plan"),
+                                     category="comment", body="Which critics?")
+    after = services.add_annotation(story, editor, **selection(story, "others agreed"),
+                                    category="comment", body="Who?")
+    flag = Flag.objects.get(article=story, exact="slammed")
+    revision = services.accept_suggestion(flag, writer, flag.suggestions[0])
+    text = revision.text
+    for note, words in [(on_word, flag.suggestions[0]),
+                        (around, f"Critics {flag.suggestions[0]} the plan"),
+                        (after, "others agreed")]:
+        note.refresh_from_db()
+        assert not note.orphaned and note.revision_id == revision.pk
+        assert text[note.start:note.end] == words
+        assert note.anchor_confidence == 1.0

@@ -315,12 +315,13 @@ def test_offsets_outside_the_text_are_a_400(as_editor, article):
     assert response.status_code == 400 and not Annotation.objects.exists()
 
 
-def test_stale_page_selection_is_refused(as_editor, article, editor):
+def test_stale_page_selection_of_edited_words_is_refused(as_editor, article, editor):
+    # (A selection whose words survive the edit is carried over instead: tests/test_races.py.)
     data = post_selection(article, "slammed")
     services.revise(
         article,
         editor,
-        "Shop owners slammed it. " + article.current_revision.text,
+        article.current_revision.text.replace("slammed", "criticised"),
         data["revision"],
     )
     response = as_editor.post(reverse("reviews:annotation_create", args=[article.pk]), data, **HX)

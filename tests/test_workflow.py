@@ -82,7 +82,7 @@ def test_each_step_for_each_role_and_state(actor_key, step, state, actors, make_
         assert article.status == state
         assert ReviewEvent.objects.filter(article=article).count() == events_before
     else:
-        event = services.transition(article, actor, step, "looks fine")
+        event = services.transition(article, actor, step, "looks fine", confirm_open=True)
         article.refresh_from_db()
         target = C if expected == "previous" else expected
         assert article.status == target

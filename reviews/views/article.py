@@ -21,18 +21,6 @@ from .queue import EXPORT_FORMATS
 User = get_user_model()
 
 
-def _flag_groups(flags, cards):
-    """Open flags in the paper's voice, grouped by category in lexicon order."""
-    groups = []
-    for key, label in language.CATEGORIES.items():
-        members = [f for f in flags if f.category == key]
-        if members:
-            groups.append(
-                {"key": key, "label": label, "flags": members, "cards": cards.flag_cards(members)}
-            )
-    return groups
-
-
 def _notes_and_flags(article, revision):
     """Every note (with its replies), the flags on the current revision, and everyone they
     name by id, in four queries whatever their number.
@@ -109,21 +97,28 @@ def workspace_context(request, article, *, annotation_form=None):
         request, article, people, can_annotate=can_annotate, selection_fields=selection_fields,
         reply_max_length=reply_form.fields["body"].max_length,
     )
+    cards.blocking = markup.blocking_notes(annotations, flags)
+    carded_flags = open_flags + dismissed_flags
     return {
         "article": article,
         "revision": revision,
+        "all_notes": annotations,
+        "current_flags": flags,
         "story_body": markup.story_body(revision.text, open_annotations, open_flags),
         "open_annotations": open_annotations,
-        "open_annotation_cards": cards.annotation_cards(open_annotations),
+        # One column of cards in reading order: open notes and open flags interleaved.
+        "stream_cards": cards.stream(open_annotations, open_flags),
+        "stream_count": len(open_annotations) + len(open_flags),
+        "panel_counts": markup.panel_counts(
+            user.pk, open_annotations + resolved_annotations + orphaned_annotations, carded_flags
+        ),
         "resolved_annotations": resolved_annotations,
         "resolved_annotation_cards": cards.annotation_cards(resolved_annotations),
         "orphaned_annotations": orphaned_annotations,
         "orphaned_annotation_cards": cards.annotation_cards(orphaned_annotations),
-        "flag_groups": _flag_groups(voice_flags, cards),
         "flag_count": len(voice_flags),
         "high_flag_count": sum(1 for f in voice_flags if f.severity == "high"),
         "quoted_flags": quoted_flags,
-        "quoted_flag_cards": cards.flag_cards(quoted_flags),
         "dismissed_flags": dismissed_flags,
         "dismissed_flag_cards": cards.flag_cards(dismissed_flags),
         "can_annotate": can_annotate,
@@ -148,6 +143,11 @@ def article_context(request, article, **kwargs):
         export_formats=EXPORT_FORMATS,
         assignees=list(article.assignees.all()),
     )
+    if any(t.name == "publish" for t in context["transitions"]):
+        # What Publish asks to confirm, counted from what the panel already loaded.
+        counts = services.open_at_publish(context["all_notes"], context["current_flags"])
+        context["publish_open"] = counts
+        context["publish_open_text"] = services.describe_open(counts)
     return context
 
 
@@ -164,23 +164,39 @@ def article_create(request):
     form = UploadArticleForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        upload = data.get("upload")
+        fields = {"title": data["title"], "text": data["body"], "byline": data["byline"],
+                  "dateline": data["dateline"]}
         try:
-            if data.get("upload"):
-                upload = data["upload"]
-                article = services.article_from_file(
-                    request.user, upload.name, upload.read(), title=data["title"],
-                    byline=data["byline"], desk=data["desk"], assignees=data.get("assignees") or (),
-                )
-            else:
-                article = services.create_article(
-                    request.user, title=data["title"], byline=data["byline"], desk=data["desk"],
-                    text=data["body"], assignees=data.get("assignees") or (),
-                )
+            if upload:
+                story = services.read_story_file(upload.name, upload.read(), title=data["title"])
+                fields = {"title": story.title, "text": story.body,
+                          "byline": data["byline"] or story.byline,
+                          "dateline": data["dateline"] or story.dateline,
+                          "note": f"Imported from {upload.name}"[:300]}
+                if fields["byline"] != data["byline"] or fields["dateline"] != data["dateline"]:
+                    # Lines read as a byline or a dateline: shown in their fields to confirm,
+                    # the text below them; the next press of Create story makes the story.
+                    return render(request, "reviews/article_form.html", {
+                        "form": _filled_form(request, fields), "creating": True,
+                        "read_from": upload.name})
+            article = services.create_article(
+                request.user, desk=data["desk"], assignees=data.get("assignees") or (), **fields
+            )
         except (importers.ImportRefused, services.ReviewError) as exc:
-            form.add_error("upload" if data.get("upload") else None, str(exc))
+            form.add_error("upload" if upload else None, str(exc))
         else:
             return redirect(article)
     return render(request, "reviews/article_form.html", {"form": form, "creating": True})
+
+
+def _filled_form(request, fields) -> UploadArticleForm:
+    filled = request.POST.copy()
+    filled.update({"title": fields["title"], "body": fields["text"], "byline": fields["byline"],
+                   "dateline": fields["dateline"]})
+    form = UploadArticleForm(filled, user=request.user)
+    form.is_valid()
+    return form
 
 
 def _warn_about_high_flags_after_approval(request, article):
@@ -208,9 +224,10 @@ class _DetailsChanged(Exception):
 
 
 def _details_message(names, article) -> str:
-    labels = {"title": "the title", "byline": "the byline", "desk": "the desk",
-              "assignees": "the reviewers"}
-    shown = {"title": article.title, "byline": article.byline, "desk": article.desk}
+    labels = {"title": "the title", "byline": "the byline", "dateline": "the dateline",
+              "desk": "the desk", "assignees": "the reviewers"}
+    shown = {"title": article.title, "byline": article.byline, "dateline": article.dateline,
+             "desk": article.desk}
     parts = [labels[n] + (f" (now “{shown[n]}”)" if n in shown else "") for n in names]
     changed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return (
@@ -246,18 +263,22 @@ def article_edit(request, pk):
                 details, clashes = form.merge_details(locked)
                 if clashes:
                     raise _DetailsChanged(clashes)
-                for name in ("title", "byline", "desk"):
+                for name in ("title", "byline", "dateline", "desk"):
                     setattr(locked, name, details[name])
                 locked.updated_at = timezone.now()
-                locked.save(update_fields=["title", "byline", "desk", "updated_at"])
+                locked.save(update_fields=["title", "byline", "dateline", "desk", "updated_at"])
                 if "assignees" in details:
                     locked.assignees.set(details["assignees"])
 
             try:
                 # The text is diffed and scanned before the lock; only the writes hold it.
+                was = article.status
                 services.revise(article, request.user, data["body"], data["base_revision"],
                                 data["note"], on_locked=save_details)
                 article.refresh_from_db()
+                if was == workflow.APPROVED and article.status == workflow.IN_REVIEW:
+                    messages.info(request, "Saved. The story had been approved as it was; "
+                                           "with this edit it is back in review.")
                 _warn_about_high_flags_after_approval(request, article)
                 return redirect(article)
             except services.StaleRevision as exc:
@@ -282,6 +303,7 @@ def article_edit(request, pk):
             initial={
                 "title": article.title,
                 "byline": article.byline,
+                "dateline": article.dateline,
                 "desk": article.desk,
                 "body": current.text,
                 "base_revision": current.pk,

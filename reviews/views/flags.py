@@ -69,7 +69,10 @@ def flag_reopen(request, pk, flag_id):
 
 @require_POST
 def flag_discuss(request, pk, flag_id):
-    return _flag_action(request, pk, flag_id, lambda f: services.discuss_flag(f, request.user))
+    body = request.POST.get("body", "")
+    return _flag_action(
+        request, pk, flag_id, lambda f: services.discuss_flag(f, request.user, body), 422
+    )
 
 
 class ManualFlagForm(SelectionForm):

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -126,10 +127,13 @@ def lexicon_list(request):
         "categories": list(language.CATEGORIES.items()), "filter_query": params.urlencode(),
         "import_form": ImportForm(), "total": LexiconTerm.objects.count(),
     }
-    # The latest rescan, while it runs or if it failed (so a failure is not missed).
+    # The latest rescan, while it runs or if it failed (so a failure is not missed); a
+    # finished one only while recent, and not beside "nothing changed" (it was not this
+    # import's: ?rescan=none after an import that changed nothing).
     rescan = Job.objects.filter(kind=Job.RESCAN).first()
-    if rescan is not None and (not rescan.finished or rescan.state == Job.FAILED
-                               or timezone.now() - rescan.finished_at < RECENT_RESCAN):
+    earlier_news = request.GET.get("rescan") == "none"
+    if rescan is not None and (not rescan.finished or rescan.state == Job.FAILED or (
+            not earlier_news and timezone.now() - rescan.finished_at < RECENT_RESCAN)):
         context["rescan"] = job_context(request, rescan)
     template = "reviews/lexicon.html"
     if request.htmx and not request.htmx.boosted:
@@ -209,6 +213,7 @@ def lexicon_import(request):
                 else:
                     messages.success(request, "Every term in the file is already in the lexicon "
                                               "as it is: nothing changed.")
+                    return redirect(reverse("reviews:lexicon") + "?rescan=none")
                 return redirect("reviews:lexicon")
     else:
         errors = [e for field in form.errors.values() for e in field]

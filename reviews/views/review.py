@@ -30,6 +30,7 @@ def article_transition(request, pk):
         event = services.transition(
             article, request.user, form.cleaned_data["transition"], form.cleaned_data["comment"],
             seen_revision=form.cleaned_data["revision"], request=request,
+            confirm_open=form.cleaned_data["confirm_open"],
         )
     except workflow.TransitionRefused as exc:
         return refusal(request, str(exc), 403)

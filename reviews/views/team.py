@@ -22,9 +22,9 @@ class AddUserForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, initial=workflow.WRITER)
 
 
-def _require_admin(request):
+def _require_admin(request, what="manage the team"):
     if not permissions.is_admin(request.user):
-        raise PermissionDenied("Only admins manage the team.")
+        raise PermissionDenied(f"Only admins {what}.")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -87,7 +87,7 @@ def team_unlock(request, user_id):
 
 @require_safe
 def audit_log(request):
-    _require_admin(request)
+    _require_admin(request, "read the audit log")
     entries = AuditEntry.objects.select_related("actor")
     action = request.GET.get("action", "")
     # A NUL cannot be typed and PostgreSQL refuses one in a query: it separates words.
