@@ -88,12 +88,13 @@ class FlagRecord:
     state: str
     reason: str
     decided_by_id: int | None
+    annotation_id: int | None  # the note a discussed flag was turned into
     may_act: bool = False
     may_dismiss: bool = False
 
     FIELDS = (
         "pk", "start", "end", "exact", "category", "severity", "attributed", "rationale",
-        "suggestions", "source", "state", "reason", "decided_by_id",
+        "suggestions", "source", "state", "reason", "decided_by_id", "annotation_id",
     )
     OPEN = Flag.OPEN
     is_open = property(Flag.is_open.fget)
@@ -103,6 +104,35 @@ FLAG_CARDS_SHOWN = 200  # per list; see CardRenderer.flag_cards
 _PLACEHOLDER = 2**62 - 1  # an id no row will have: it marks where the real id goes in a URL
 _CATEGORY_LABELS = dict(Annotation.CATEGORY_CHOICES)
 _SEVERITY_LABELS = dict(LexiconTerm.SEVERITY_CHOICES)
+_FLAG_CATEGORY_LABELS = dict(language.CATEGORIES)
+
+
+def blocking_notes(notes, flags) -> frozenset:
+    """Ids of open notes that a high flag in the paper's voice was turned into ("Discuss"):
+    each still holds approval (services.open_high_flags), so its card says so. From the
+    rows the page has already loaded: no query."""
+    open_ids = {n.pk for n in notes if n.is_open}
+    return frozenset(
+        f.annotation_id for f in flags
+        if f.state == Flag.DISCUSSED and f.severity == "high" and not f.attributed
+        and f.annotation_id in open_ids
+    )
+
+
+def panel_counts(user_id, notes, flags) -> dict:
+    """What the side panel's filter buttons count: every card, the notes, the flags, the
+    open ones, and "mine" (notes the person wrote, flags they decided). `flags` are the
+    flags that get a card (open and dismissed)."""
+    open_notes = sum(1 for n in notes if n.is_open)
+    open_flags = sum(1 for f in flags if f.is_open)
+    return {
+        "all": len(notes) + len(flags),
+        "notes": len(notes),
+        "flags": len(flags),
+        "open": open_notes + open_flags,
+        "mine": sum(1 for n in notes if n.author_id == user_id)
+        + sum(1 for f in flags if user_id is not None and f.decided_by_id == user_id),
+    }
 
 
 def story_body(text: str, annotations, flags) -> SafeString:
@@ -164,7 +194,9 @@ class CardRenderer:
         self.selection_inputs = "".join(
             f'<input type="hidden" name="{_e(name)}" value="">' for name in selection_fields
         )
-        self.reply_max_length = _e(str(reply_max_length))
+        self.reply_max_length = _e(str(reply_max_length))  # every comment's limit
+        self.user_id = getattr(request.user, "pk", None)  # whose cards are "mine"
+        self.blocking = frozenset()  # notes that hold approval (blocking_notes)
         self._urls = {}
         self._article_pk = article.pk
         self._people = people
@@ -234,6 +266,36 @@ class CardRenderer:
         """`|linebreaksbr`."""
         return _e(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
+    # -- the reading-order stream ----------------------------------------------------------
+
+    def stream(self, notes, flags) -> SafeString:
+        """Open notes and open flags as one list in the order their passages come in the text
+        (a note before a flag on the same words). At most FLAG_CARDS_SHOWN flags get a card,
+        the first ones in the text; the text still marks every one."""
+        shown = sorted(flags, key=lambda f: (f.start, f.end, f.pk))[:FLAG_CARDS_SHOWN]
+        items = [(n.start, n.end, 0, n.pk, n) for n in notes]
+        items += [(f.start, f.end, 1, f.pk, f) for f in shown]
+        items.sort(key=lambda item: item[:4])
+        out = [
+            self.annotation_card(item[4]) if item[2] == 0 else self.flag_card(item[4])
+            for item in items
+        ]
+        more = len(flags) - len(shown)
+        if more > 0:
+            out.append(
+                f'\n            <li class="empty more-cards" data-kind="flag">And {more:,} more '
+                f"flags, marked in the text. Deal with these {FLAG_CARDS_SHOWN} first and the "
+                "rest are listed as they go.</li>"
+            )
+        return mark_safe("".join(out))
+
+    def _data(self, kind: str, start: int, end: int, is_open: bool, mine: bool) -> str:
+        """The attributes the panel's filter and layout read (app.js)."""
+        return (
+            f' data-kind="{kind}" data-start="{start}" data-end="{end}"'
+            f' data-open="{"1" if is_open else "0"}"{" data-mine" if mine else ""}'
+        )
+
     # -- note cards -----------------------------------------------------------------------
 
     def annotation_cards(self, annotations) -> SafeString:
@@ -246,7 +308,8 @@ class CardRenderer:
         is_open = a.is_open
         o = [
             f'\n        <li class="card card-{category}{" card-confirm" if confirm else ""}" '
-            f'id="ann-{pk}" data-ann-id="{pk}" tabindex="-1">\n'
+            f'id="ann-{pk}" data-ann-id="{pk}" tabindex="-1"'
+            f"{self._data('note', a.start, a.end, is_open, a.author_id == self.user_id)}>\n"
             f'          <div class="card-head">\n'
             f'            <span class="chip chip-{category}">'
             f"{_e(_CATEGORY_LABELS.get(a.category, a.category))}</span>\n"
@@ -274,6 +337,10 @@ class CardRenderer:
         if confirm:
             o.append(
                 '<p class="confirm-note">Moved by an edit: check that it sits on the right words.</p>'
+            )
+        if pk in self.blocking:
+            o.append(
+                '<p class="blocks-note">Blocks approval until this note is resolved.</p>'
             )
         o.append("\n          ")
         if a.orphaned:
@@ -313,13 +380,20 @@ class CardRenderer:
                 form = self._form("annotation_reopen", pk, "#workspace",
                                   '<button type="submit" class="btn">Reopen</button>')
             o.append(f"\n              \n              {form}\n              \n            ")
+        if a.may_reply:
+            # Beside the text (wide screens) a card shows its reply box once it is active;
+            # until then this button stands for it (app.css, app.js).
+            o.append(
+                f'<button type="button" class="btn btn-quiet reveal-form" data-reveal="reply-{pk}">'
+                "Reply…</button>"
+            )
         o.append("\n          </div>\n          ")
         if a.may_reply:
             o.append(self._form(
                 "reply_create", pk, "#workspace",
                 f'<label for="reply-{pk}" class="sr-only">Reply to this note</label>'
                 f'<textarea id="reply-{pk}" name="body" rows="1" required '
-                f'maxlength="{self.reply_max_length}" placeholder="Reply…"></textarea>'
+                f'data-limit="{self.reply_max_length}" placeholder="Reply…"></textarea>'
                 '<button type="submit" class="btn">Reply</button>',
                 cls="reply-form",
             ))
@@ -348,10 +422,13 @@ class CardRenderer:
         o = [
             f'\n            <li class="card flag-card flag-card-{severity}'
             f'{" flag-card-attributed" if f.attributed else ""}" id="flag-{pk}" '
-            f'data-flag-id="{pk}" tabindex="-1">\n'
+            f'data-flag-id="{pk}" tabindex="-1"'
+            f"{self._data('flag', f.start, f.end, f.is_open, f.decided_by_id == self.user_id)}>\n"
             f'              <div class="card-head">\n'
             f'                <span class="sev sev-{severity}">'
             f"{_e(str(_SEVERITY_LABELS.get(f.severity, f.severity)))}</span>\n"
+            f'                <span class="chip chip-flag">'
+            f"{_e(str(_FLAG_CATEGORY_LABELS.get(f.category, f.category)))}</span>\n"
             f'                <strong class="flag-phrase">“{_e(f.exact)}”</strong>\n                '
         ]
         if f.attributed:
@@ -400,8 +477,28 @@ class CardRenderer:
                 f'data-flag-id="{pk}">Show in text</button>\n                  '
             )
             if f.may_act and self.can_annotate:
-                o.append(self._form("flag_discuss", pk, "#workspace",
-                                    '<button type="submit" class="btn">Discuss</button>'))
+                # A discussion starts with the person's comment: a small form on the card,
+                # behind the Discuss button (Esc or Cancel folds it away again).
+                o.append(
+                    '<details class="discuss"><summary class="btn">Discuss</summary>'
+                    + self._form(
+                        "flag_discuss", pk, "#workspace",
+                        f'<label for="discuss-{pk}">Your comment</label>'
+                        f'<textarea id="discuss-{pk}" name="body" rows="3" required '
+                        f'data-limit="{self.reply_max_length}"></textarea>'
+                        '<div class="discuss-actions">'
+                        '<button type="button" class="btn btn-quiet" data-close-discuss>Cancel'
+                        '</button><button type="submit" class="btn btn-primary">Start discussion'
+                        "</button></div>",
+                        cls="discuss-form",
+                    )
+                    + "</details>"
+                )
+            if f.may_dismiss:
+                o.append(
+                    f'<button type="button" class="btn btn-quiet reveal-form" '
+                    f'data-reveal="dismiss-{pk}">Dismiss…</button>'
+                )
             o.append("\n                </div>\n                ")
             if f.may_dismiss:
                 o.append(self._form(

@@ -129,8 +129,8 @@ def test_a_story_without_notes_or_flags_says_so(client, editor, make_article):
     article = make_article(text="The council met on Tuesday.")
     client.force_login(editor)
     page = _page(client, article)
-    assert '<li class="empty">No open notes on this story.</li>' in page
-    assert '<p class="empty">No loaded language found in the paper’s own voice.</p>' in page
+    assert '<li class="empty">No open notes or flags on this story.</li>' in page
+    assert "Language flags: 0" in page
     assert '<li class="card' not in page
 
 
@@ -143,7 +143,7 @@ def test_thousands_of_flags_list_the_first_ones_and_mark_them_all(client, editor
     client.force_login(editor)
     page = _page(client, article)
     assert len(re.findall(r'<li class="card flag-card[^"]*" id="flag-\d+"', page)) == FLAG_CARDS_SHOWN
-    assert "And 50 more, marked in the text." in page
+    assert "And 50 more flags, marked in the text." in page
     assert page.count('data-flag="') == FLAG_CARDS_SHOWN + 50  # every one is marked
     first = Flag.objects.filter(article=article).order_by("start").first()
     assert f'id="flag-{first.pk}"' in page  # the list starts at the top of the story
@@ -163,3 +163,96 @@ def test_a_workspace_update_also_names_the_revision_the_text_now_shows(client, e
     assert '<span id="revision-line" hx-swap-oob="true">Revision 2 by' in html
     page = _page(client, article)
     assert page.count('id="revision-line"') == 1 and "hx-swap-oob" not in page
+
+
+# --- the side panel: one column in reading order, its filter, Discuss, Publish -------------
+
+
+def _stream(page):
+    """The ids of the cards in the reading-order list, in page order."""
+    start = page.index('id="card-stream"')
+    return re.findall(r'<li class="card[^"]*" id="((?:ann|flag)-\d+)"',
+                      page[start : page.index("</ol>", start)])
+
+
+def test_notes_and_flags_come_in_one_list_in_text_order(client, editor, writer, make_article):
+    article = make_article()  # "Shop owners slammed…": the default lexicon flags "slammed"
+    plan = services.add_annotation(article, writer, category="comment", body="Capital only?",
+                                   **selection(article, "$4.2 million"))
+    vote = services.add_annotation(article, editor, category="fact_check", body="Count?",
+                                   **selection(article, "voted 7-4"))
+    done = services.add_annotation(article, editor, category="comment", body="Done.",
+                                   **selection(article, "bus lane"))
+    services.set_resolved(done, editor, True)
+    slammed = Flag.objects.get(article=article, exact="slammed")
+    client.force_login(editor)
+    page = _page(client, article)
+    assert _stream(page) == [f"ann-{vote.pk}", f"flag-{slammed.pk}", f"ann-{plan.pk}"]
+    assert "Resolved (1)" in page and f'id="ann-{done.pk}"' in page  # folded below the list
+
+    # What the filter reads, and its counts.
+    assert f'id="ann-{vote.pk}" data-ann-id="{vote.pk}" tabindex="-1" data-kind="note"' in page
+    assert 'data-open="1" data-mine>' in _card(page, "ann", vote.pk)  # the editor's own
+    assert "data-mine" not in _card(page, "ann", plan.pk).split(">")[0]
+    assert 'data-kind="flag"' in _card(page, "flag", slammed.pk)
+    assert 'data-open="0" data-mine' in _card(page, "ann", done.pk)
+    for name, count in [("all", 4), ("notes", 3), ("flags", 1), ("open", 3), ("mine", 2)]:
+        assert re.search(rf'data-filter="{name}" [^>]*>\w+ <span class="count">{count}</span>', page)
+    assert "Notes &amp; flags (3)" in page  # the phone's tab names the open ones
+
+
+def test_comment_boxes_count_instead_of_cutting(client, editor, article):
+    services.add_annotation(article, editor, category="comment", body="Hm.",
+                            **selection(article, "bus lane"))
+    client.force_login(editor)
+    page = _page(client, article)
+    boxes = re.findall(r"<textarea [^>]*>", page)
+    comment_boxes = [b for b in boxes if 'name="body"' in b]
+    assert len(comment_boxes) >= 3  # the annotate dialog, a reply, a discussion
+    for box in comment_boxes:
+        assert "maxlength" not in box and 'data-limit="5000"' in box
+
+
+def test_discuss_opens_a_comment_form_on_the_flag(client, editor, article):
+    flag = Flag.objects.get(article=article, exact="slammed")
+    client.force_login(editor)
+    card = _card(_page(client, article), "flag", flag.pk)
+    assert '<details class="discuss"><summary class="btn">Discuss</summary>' in card
+    assert f'<label for="discuss-{flag.pk}">Your comment</label>' in card
+    assert f'<textarea id="discuss-{flag.pk}" name="body" rows="3" required' in card
+    assert f'action="/articles/{article.pk}/flags/{flag.pk}/discuss/"' in card
+    assert ">Start discussion</button>" in card and "data-close-discuss" in card
+
+
+def test_a_discussed_high_flag_says_it_blocks_until_its_note_is_resolved(
+    client, editor, article
+):
+    flag = services.add_manual_flag(article, editor, category="editorializing", severity="high",
+                                    note="Judges the plan.", **selection(article, "would vanish"))
+    note = services.discuss_flag(flag, editor, "Whose words?")
+    client.force_login(editor)
+    blocks = "Blocks approval until this note is resolved."
+    assert blocks in _card(_page(client, article), "ann", note.pk)
+    services.set_resolved(note, editor, True)
+    assert blocks not in _page(client, article)
+
+
+def test_publish_asks_first_while_notes_or_flags_are_open(client, editor, writer, make_article):
+    article = make_article()
+    services.add_annotation(article, editor, category="comment", body="Check.",
+                            **selection(article, "bus lane"))
+    services.transition(article, writer, "submit")
+    services.transition(article, editor, "approve")
+    client.force_login(editor)
+    page = _page(client, article)
+    assert 'value="publish" class="btn btn-primary" data-confirm-dialog="publish-confirm"' in page
+    dialog = page[page.index('<dialog id="publish-confirm"') : page.index("</dialog>")]
+    assert "<li>1 open note</li>" in dialog and "<li>1 open flag</li>" in dialog  # "slammed"
+    assert 'name="confirm_open" value="1"' in dialog and ">Publish anyway</button>" in dialog
+
+    for flag in Flag.objects.filter(article=article):
+        services.dismiss_flag(flag, editor, "Fine.")
+    for note in Annotation.objects.filter(article=article):
+        services.set_resolved(note, editor, True)
+    page = _page(client, article)
+    assert 'value="publish"' in page and "publish-confirm" not in page  # nothing to ask

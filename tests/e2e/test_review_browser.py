@@ -172,6 +172,7 @@ def test_a_refused_reply_or_dismissal_leaves_the_story_and_its_notes_in_place(
     text = page.locator("#article-text")
     card = page.locator(".card", has_text="Source for the figure?")
 
+    card.get_by_role("button", name="Reply…").click()  # beside the text, a card opens first
     reply = card.get_by_label("Reply to this note")
     reply.fill("   ")
     card.get_by_role("button", name="Reply").click()
@@ -180,9 +181,12 @@ def test_a_refused_reply_or_dismissal_leaves_the_story_and_its_notes_in_place(
     expect(card).to_be_visible()
 
     flag = page.locator(".flag-card", has_text="slammed")
+    page.locator("#article-text mark[data-flag]", has_text="slammed").click()  # opens its card
     flag.get_by_label("Why the words are fine here").fill("   ")
-    flag.get_by_role("button", name="Dismiss").click()
-    expect(page.locator("#notices .notice-error")).to_have_count(2)
+    flag.get_by_role("button", name="Dismiss", exact=True).click()
+    # Each refusal replaces the one before: one notice at a time.
+    expect(page.locator("#notices .notice-error")).to_have_count(1)
+    expect(page.locator("#notices .notice-error")).not_to_contain_text("Write a reply")
     expect(text).to_contain_text("Councillors voted 7-4")
     expect(flag).to_be_visible()
     assert not Reply.objects.exists()
