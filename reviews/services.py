@@ -538,7 +538,8 @@ def _lock(article: Article) -> Article:
     """The story row, locked for the rest of the transaction and read afresh: a check made
     against it (is this still the current revision?) holds until the write commits, however
     an edit saved meanwhile interleaves."""
-    return Article.objects.select_for_update().select_related("current_revision").get(pk=article.pk)
+    return (Article.objects.select_for_update(of=("self",)).select_related("current_revision")
+            .get(pk=article.pk))
 
 
 def _checked_selection(article, revision_id, start, end, exact, prefix=None, suffix=None):
