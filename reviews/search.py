@@ -8,11 +8,20 @@ One search document per story lives in the table ``reviews_search`` (created by 
   recomputes the vector whenever a row is written, so it can never drift from the text.
   Its configuration, ``newsroom_english`` (migration 0009), stems English and ignores
   accents (``unaccent``), as the SQLite table does. Ranking is ``ts_rank_cd``; snippets come from ``ts_headline``; the query goes through
-  ``websearch_to_tsquery``, which never raises on user input.
+  ``websearch_to_tsquery``, which never raises on user input, and each word searched as a
+  prefix through ``to_tsquery`` with a quoted word of letters and digits only
+  (``'soleiman':*``), which cannot raise either.
 - SQLite: an FTS5 virtual table (rowid = article id, porter stemming like PostgreSQL's
   English configuration). Ranking is ``bm25()`` (title weighted highest); snippets come
   from ``highlight()`` and ``snippet()``; the MATCH string is built here from the words of
   the query, each one quoted, so FTS5 syntax in user input is never interpreted.
+
+Prefixes: a word typed outside quotes of at least MIN_PREFIX_CHARS letters or digits also
+finds the longer words it starts ("soleiman" finds "Soleimani"), on both databases; phrases
+and words in quotes stay exact, exclusions exclude whole words only. A story that matches
+the query with whole words ranks above every story that matches only through a prefix
+(``_ranks``); each group is ranked as before. Both databases stem the typed word before
+matching the prefix, as they stem whole words.
 
 The document is rewritten (one DELETE and one INSERT … SELECT) whenever a story is created,
 revised or retitled and whenever a note or reply is written or deleted: the signal handlers
@@ -64,25 +73,57 @@ NOTE_SEPARATOR = " · "  # between notes in the document, so snippets show where
 # --- the query ------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
+# A word that may match as a prefix: letters and digits only (punctuation at either end is
+# dropped: "soleiman," and "bus*" qualify), at least MIN_PREFIX_CHARS of them.
+_PREFIX_WORD = re.compile(r"[\W_]*([^\W_]+)[\W_]*", re.UNICODE)
+# Shorter words are whole words only: a prefix of one or two letters stands for thousands
+# of words, each one a list of stories to read from the index.
+MIN_PREFIX_CHARS = 3
 
 
 @dataclass(frozen=True)
 class Query:
     """A user's search, parsed the way PostgreSQL's websearch_to_tsquery reads it: words
     and "quoted phrases" must all match, ``or`` between two makes either do, and a leading
-    ``-`` excludes. Each term keeps its raw words; each database tokenises them itself."""
+    ``-`` excludes. Each term keeps its raw words; each database tokenises them itself.
+
+    A word typed outside quotes also matches longer words it starts (see prefix): the
+    query has two forms, whole words only (fts5, websearch) and with those prefixes
+    (fts5_prefix, tsquery_sql)."""
 
     groups: tuple[tuple[str, ...], ...] = ()  # all groups must match; one term of each
     negatives: tuple[str, ...] = ()
+    quoted: frozenset[str] = frozenset()  # terms typed in double quotes: exact, never prefixes
 
     def __bool__(self):
         return bool(self.groups or self.negatives)
 
+    def prefix(self, term: str) -> str | None:
+        """The word a positive term matches the start of, or None if it is whole words only
+        (quoted, a phrase, punctuation inside, or shorter than MIN_PREFIX_CHARS)."""
+        if term in self.quoted:
+            return None
+        found = _PREFIX_WORD.fullmatch(term)
+        return found.group(1) if found and len(found.group(1)) >= MIN_PREFIX_CHARS else None
+
+    @property
+    def has_prefixes(self) -> bool:
+        return any(self.prefix(t) for group in self.groups for t in group)
+
     def fts5(self) -> str:
-        """The FTS5 MATCH string for the positive part (empty when there is none)."""
+        """The FTS5 MATCH string for the positive part, whole words only (empty when there
+        is none)."""
+        return self._fts5(prefixes=False)
+
+    def fts5_prefix(self) -> str:
+        """The FTS5 MATCH string with the prefixes: ``"soleiman"*`` (FTS5 stems the word,
+        then takes every token that starts with it)."""
+        return self._fts5(prefixes=True)
+
+    def _fts5(self, prefixes: bool) -> str:
         groups = []
         for group in self.groups:
-            terms = [_fts5_string(t) for t in group]
+            terms = [_fts5_string(t, self.prefix(t) if prefixes else None) for t in group]
             groups.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
         out = " AND ".join(groups)
         if out:
@@ -94,7 +135,8 @@ class Query:
         return " OR ".join(_fts5_string(t) for t in self.negatives)
 
     def websearch(self) -> str:
-        """The same query rewritten for websearch_to_tsquery, with nothing left to guess."""
+        """The same query rewritten for websearch_to_tsquery, with nothing left to guess
+        (whole words only)."""
         parts = [" or ".join(_websearch_term(t) for t in group) for group in self.groups]
         parts += ["-" + _websearch_term(t) for t in self.negatives]
         return " ".join(parts)
@@ -102,10 +144,55 @@ class Query:
     def websearch_negatives(self) -> str:
         return " or ".join(_websearch_term(t) for t in self.negatives)
 
+    def tsquery_sql(self) -> tuple[str, list[str]]:
+        """A PostgreSQL expression (and its parameters) for the tsquery with the prefixes.
 
-def _fts5_string(term: str) -> str:
+        websearch_to_tsquery knows no prefixes, so the groups with a prefix word are built
+        apart and ANDed (``&&``) with websearch_to_tsquery of the rest: each prefix word
+        through ``to_tsquery('…', '''word'':*')`` (letters and digits only, so nothing in it
+        is tsquery syntax), the group's other terms through websearch_to_tsquery each,
+        ORed (``||``). Negatives stay in the websearch part: whole words. Every function is
+        immutable. A word that is a stop word yields an empty tsquery, which ``&&`` and
+        ``||`` skip, as websearch_to_tsquery drops it.
+
+        With a prefix the expression is a scalar subquery, which the planner cannot see
+        into. Given a constant prefix query, PostgreSQL costs its GIN lookup as a scan of
+        the whole index and, for a common prefix, tests the documents one by one instead
+        (at 100,000 stories: a sequential scan reading every document, over a second, where
+        "rare" searches and exports take their matches; the slice test reading a
+        thousand). Unseen, the query is costed as one ordinary index entry, and the GIN
+        index answers it as it answers whole words. Without a prefix the query stays a
+        constant, planned as before."""
+        rest, prefixed, params = [], [], []
+        for group in self.groups:
+            if not any(self.prefix(t) for t in group):
+                rest.append(group)
+                continue
+            alternatives = []
+            for term in group:
+                word = self.prefix(term)
+                if word:
+                    alternatives.append(f"to_tsquery('{CONFIG}', %s)")
+                    params.append(f"'{word}':*")
+                else:
+                    alternatives.append(f"websearch_to_tsquery('{CONFIG}', %s)")
+                    params.append(_websearch_term(term))
+            prefixed.append("(" + " || ".join(alternatives) + ")")
+        whole = Query(tuple(rest), self.negatives, self.quoted).websearch()
+        if not prefixed:
+            return f"websearch_to_tsquery('{CONFIG}', %s)", [whole]
+        if whole:
+            prefixed.insert(0, f"websearch_to_tsquery('{CONFIG}', %s)")
+            params.insert(0, whole)
+        return "(SELECT " + " && ".join(prefixed) + ")", params
+
+
+def _fts5_string(term: str, prefix: str | None = None) -> str:
     # Inside double quotes FTS5 reads nothing but words: the tokenizer splits the string
     # and the words must appear in order (a phrase). Terms never contain a double quote.
+    # A prefix is letters and digits only; the * after the closing quote makes it one.
+    if prefix:
+        return f'"{prefix}"*'
     return '"' + term.replace('"', " ") + '"'
 
 
@@ -120,6 +207,7 @@ def parse(text: str) -> Query:
     text = (text or "")[:MAX_QUERY_CHARS].replace("\x00", " ")
     groups: list[list[str]] = []
     negatives: list[str] = []
+    exact: set[str] = set()  # terms typed in quotes
     join_next = False  # the previous token was "or"
     i, n = 0, len(text)
     count = 0
@@ -152,6 +240,8 @@ def parse(text: str) -> Query:
             join_next = bool(groups)
             continue
         count += 1
+        if quoted:
+            exact.add(term)
         if negate:
             negatives.append(term)
             join_next = False
@@ -160,7 +250,7 @@ def parse(text: str) -> Query:
             join_next = False
         else:
             groups.append([term])
-    return Query(tuple(tuple(g) for g in groups), tuple(negatives))
+    return Query(tuple(tuple(g) for g in groups), tuple(negatives), frozenset(exact))
 
 
 # --- searching ------------------------------------------------------------------------------
@@ -170,25 +260,29 @@ def _is_postgres(connection=None) -> bool:
     return (connection or default_connection).vendor == "postgresql"
 
 
-def _matching_ids_sql(match: str) -> RawSQL:
-    if _is_postgres():
-        sql = (f"SELECT article_id FROM {TABLE} "
-               f"WHERE document @@ websearch_to_tsquery('{CONFIG}', %s)")
-    else:
-        sql = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
-    return RawSQL(sql, [match])
+def _matching_ids_sql(match: str | tuple[str, list[str]]) -> RawSQL:
+    """The ids of the stories matching an FTS5 MATCH string (SQLite) or, on PostgreSQL, a
+    websearch_to_tsquery string or a tsquery expression and its parameters (tsquery_sql)."""
+    if not _is_postgres():
+        return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [match])
+    tsquery, params = match if isinstance(match, tuple) else (f"websearch_to_tsquery('{CONFIG}', %s)", [match])
+    return RawSQL(f"SELECT article_id FROM {TABLE} WHERE document @@ {tsquery}", params)
+
+
+def _prefix_match(query: Query) -> str | tuple[str, list[str]]:
+    """The query with its prefixes, for _matching_ids_sql: what the queue lists."""
+    return query.tsquery_sql() if _is_postgres() else query.fts5_prefix()
 
 
 def matching(articles, query: Query):
-    """Every story in articles that matches query (which has words to find), unranked: for
-    "export all that match", where the ranking window (ranked_ids) must not cut the list."""
-    return articles.filter(
-        pk__in=_matching_ids_sql(query.websearch() if _is_postgres() else query.fts5())
-    )
+    """Every story in articles that matches query (which has words to find), prefixes
+    included, unranked: for "export all that match", where the ranking window (ranked_ids)
+    must not cut the list."""
+    return articles.filter(pk__in=_matching_ids_sql(_prefix_match(query)))
 
 
 def exclude(articles, query: Query):
-    """A search of exclusions only ("-parking"): every story without those words."""
+    """A search of exclusions only ("-parking"): every story without those (whole) words."""
     negatives = query.websearch_negatives() if _is_postgres() else query.fts5_negatives()
     return articles.exclude(pk__in=_matching_ids_sql(negatives))
 
@@ -197,15 +291,19 @@ def ranked_ids(articles, query: Query) -> list[int]:
     """Ids of the stories in articles matching query (which has words to find), best first.
 
     Ranking every match of a common word would read every matching document, so ranking
-    covers the RANK_WINDOW most recently changed matches: _window finds their ids (the
-    index answers "which stories match", the filters and the recency order come from the
-    story table) and one more query ranks just those. With fewer matches every one is ranked.
-    Ties go to the story changed last.
+    covers the RANK_WINDOW most recently changed matches (prefixes included): _window finds
+    their ids (the index answers "which stories match", the filters and the recency order
+    come from the story table) and one more query ranks just those. With fewer matches every
+    one is ranked. Stories matching with whole words come first, then those matching only
+    through a prefix; ties go to the story changed last. (The window holds the most recent
+    matches of either kind: a rare whole word whose longer forms are common, such as
+    "soleiman" among many newer "Soleimani" stories, may fall outside it; typed in quotes it
+    is searched as a whole word only.)
     """
     window = _window(articles, query)
     ranks = _ranks(window, query)
     recency = {pk: i for i, pk in enumerate(window)}
-    return sorted(ranks, key=lambda pk: (-ranks[pk], recency[pk]))
+    return sorted(ranks, key=lambda pk: (-ranks[pk][0], -ranks[pk][1], recency[pk]))
 
 
 def _window(articles, query: Query) -> list[int]:
@@ -213,9 +311,11 @@ def _window(articles, query: Query) -> list[int]:
     if _is_postgres():
         return _window_postgres(articles, query)
     table = default_connection.ops.quote_name(Article._meta.db_table)
-    where = [f"{TABLE}.rowid = {table}.id", f"{TABLE} MATCH %s"]
+    # "+rowid", as in _ranks: with a filter, SQLite would otherwise walk the stories newest
+    # first and run the whole MATCH again for each one (a prefix costing most).
+    where = [f"+{TABLE}.rowid = {table}.id", f"{TABLE} MATCH %s"]
     # ``extra``: Django has no other way to join a table that has no model.
-    joined = articles.extra(tables=[TABLE], where=where, params=[query.fts5()])
+    joined = articles.extra(tables=[TABLE], where=where, params=[query.fts5_prefix()])
     return list(joined.order_by("-updated_at", "-id").values_list("pk", flat=True)[:RANK_WINDOW])
 
 
@@ -262,10 +362,10 @@ def _matching_among(ids: list[int], query: Query) -> set[int]:
         cursor.execute("SELECT current_setting('enable_indexscan'), "
                        "set_config('enable_indexscan', 'off', true)")
         before = cursor.fetchone()[0]
+        tsquery, params = query.tsquery_sql()
         cursor.execute(
-            f"SELECT article_id FROM {TABLE} "
-            f"WHERE document @@ websearch_to_tsquery('{CONFIG}', %s) AND article_id = ANY(%s)",
-            [query.websearch(), ids],
+            f"SELECT article_id FROM {TABLE} WHERE document @@ {tsquery} AND article_id = ANY(%s)",
+            [*params, ids],
         )
         matched = {pk for (pk,) in cursor.fetchall()}
         cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
@@ -275,13 +375,16 @@ def _matching_among(ids: list[int], query: Query) -> set[int]:
 def _window_by_matches(articles, query: Query) -> list[int]:
     """The window of a rare search: its matches first (OFFSET 0 keeps the planner from
     folding them back into a walk over every story), then the filters and the order."""
-    matches = _matching_ids_sql(query.websearch())
+    matches = _matching_ids_sql(query.tsquery_sql())
     found = articles.filter(pk__in=RawSQL(matches.sql + " OFFSET 0", matches.params)).order_by("-updated_at", "-id")
     return list(found.values_list("pk", flat=True)[:RANK_WINDOW])
 
 
-def _ranks(ids: list[int], query: Query) -> dict[int, float]:
-    """Relevance (higher is better) of each of these stories that matches query."""
+def _ranks(ids: list[int], query: Query) -> dict[int, tuple[int, float]]:
+    """(1 if it matches with whole words, else 0; relevance) of each of these stories that
+    matches query, prefixes included. Higher is better. The relevance of a whole-word match
+    is its rank for the whole-word query, as without prefixes; that of a prefix-only match
+    is its rank for the query with prefixes."""
     if not ids:
         return {}
     marks = ", ".join(["%s"] * len(ids))
@@ -289,21 +392,39 @@ def _ranks(ids: list[int], query: Query) -> dict[int, float]:
         if _is_postgres():
             # The match is tested in the SELECT list, not the WHERE clause: there the planner
             # may read every story the GIN index offers (thousands, each document fetched to
-            # check a phrase) and only then keep these ids.
+            # check a phrase) and only then keep these ids. The whole-word test is made once,
+            # in the subquery (OFFSET 0 keeps it there), and a whole-word match is never
+            # tested against the prefixes.
+            tsquery, params = query.tsquery_sql()
             cursor.execute(
-                f"SELECT article_id, CASE WHEN document @@ q "
-                f"THEN ts_rank_cd(document, q, {PG_NORMALIZATION}) END "
-                f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
-                f"WHERE article_id IN ({marks})",
-                [query.websearch(), *ids],
+                f"SELECT article_id, whole, CASE "
+                f"WHEN whole THEN ts_rank_cd(document, e, {PG_NORMALIZATION}) "
+                f"WHEN document @@ p THEN ts_rank_cd(document, p, {PG_NORMALIZATION}) END "
+                f"FROM (SELECT article_id, document, document @@ e AS whole, e, p "
+                f"FROM {TABLE}, (SELECT websearch_to_tsquery('{CONFIG}', %s) AS e, {tsquery} AS p) AS q "
+                f"WHERE article_id IN ({marks}) OFFSET 0) AS s",
+                [query.websearch(), *params, *ids],
             )
+            rows = cursor.fetchall()
         else:
-            cursor.execute(
-                f"SELECT rowid, -bm25({TABLE}, {BM25_WEIGHTS}) FROM {TABLE} "
-                f"WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
-                [query.fts5(), *ids],
-            )
-        return {pk: rank for pk, rank in cursor.fetchall() if rank is not None}
+            # bm25() belongs to its statement's MATCH: one SELECT per form of the query.
+            # "+rowid": FTS5 would take "rowid IN" as one lookup per id and run the whole
+            # MATCH again for each (a prefix merging the index's lists of every word it
+            # starts, each time: seconds at 20,000 stories); this way it runs the MATCH once
+            # and SQLite keeps the ids asked for.
+            sql = (f"SELECT rowid, %s, -bm25({TABLE}, {BM25_WEIGHTS}) FROM {TABLE} "
+                   f"WHERE {TABLE} MATCH %s AND +rowid IN ({marks})")
+            whole, prefixed = query.fts5(), query.fts5_prefix()
+            if prefixed == whole:
+                cursor.execute(sql, [True, whole, *ids])
+            else:
+                cursor.execute(f"{sql} UNION ALL {sql}", [True, whole, *ids, False, prefixed, *ids])
+            rows = cursor.fetchall()
+    ranks: dict[int, tuple[int, float]] = {}
+    for pk, is_whole, rank in rows:
+        if rank is not None:
+            ranks[pk] = max(ranks.get(pk, (0, -math.inf)), (1 if is_whole else 0, rank))
+    return ranks
 
 
 @dataclass(frozen=True)
@@ -346,19 +467,19 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
     with default_connection.cursor() as cursor:
         if _is_postgres():
             common = f'StartSel="{START}", StopSel="{STOP}"'
-            text = query.websearch()
+            tsquery, params = query.tsquery_sql()
             cursor.execute(
                 f"SELECT article_id, title, "
                 f"ts_headline('{CONFIG}', title, q, %s), "
                 f"ts_headline('{CONFIG}', body, q, %s), "
                 f"ts_headline('{CONFIG}', notes, q, %s) "
-                f"FROM {TABLE}, websearch_to_tsquery('{CONFIG}', %s) AS q "
+                f"FROM {TABLE}, (SELECT {tsquery} AS q) AS tsq "
                 f"WHERE article_id IN ({marks})",  # no @@ here: see _ranks; these ids matched
                 [
                     f"{common}, HighlightAll=true",
                     f'{common}, MaxFragments=2, MaxWords=22, MinWords=8, FragmentDelimiter=" … "',
                     f'{common}, MaxFragments=1, MaxWords=20, MinWords=8',
-                    text,
+                    *params,
                     *ids,
                 ],
             )
@@ -366,8 +487,8 @@ def hits(article_ids, query: Query) -> dict[int, Hit]:
             cursor.execute(
                 f"SELECT rowid, title, highlight({TABLE}, 0, %s, %s), "
                 f"snippet({TABLE}, 1, %s, %s, '…', 28), snippet({TABLE}, 2, %s, %s, '…', 20) "
-                f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
-                [START, STOP, START, STOP, START, STOP, query.fts5(), *ids],
+                f"FROM {TABLE} WHERE {TABLE} MATCH %s AND +rowid IN ({marks})",  # see _ranks
+                [START, STOP, START, STOP, START, STOP, query.fts5_prefix(), *ids],
             )
         rows = cursor.fetchall()
     return {

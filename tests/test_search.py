@@ -136,6 +136,11 @@ def test_phrases_alternatives_and_exclusions(as_editor, make_article):
         "'", "''", "a'b", "!!", "&|!", "<->", "bus <-> lane", "a:*", "\\", "%", "_", "%_%",
         "\x00", "\x02bus\x03", "😀", "é", "ß" * 300, "bus " * 400, "x" * 5000, "or or or",
         "-or", '"-bus"', "+bus", "col1 : bus", "bus NOT", "😀 bus", "١٢٣", "日本語",
+        # Words that may match as prefixes, next to tsquery and FTS5 syntax.
+        "bus:*", "'bus':*", "bus:* & lane", "bu*s", "bus'", "bus\\", '"bus"*', "*bus*",
+        "the", "the and", "the or bus", "bus or the", "-the bus", "½½½", "①②③", "ǅǅǅ",
+        "ﬁnance", "e\u0301te\u0301", "😀bus", "bus😀", "x" * 199 + "*", "bus " * 15 + "lane",
+        "aaa or bbb or ccc -ddd", "lan -lane", '"bus lane" lan*',
     ],
 )
 def test_hostile_queries_never_error(as_editor, make_article, q):
@@ -244,6 +249,7 @@ def test_the_query_parser_reads_websearch_syntax():
     assert q.negatives == ("parking",)
     assert q.fts5() == '"bus" AND ("lane closed" OR "tram") NOT "parking"'
     assert q.websearch() == 'bus "lane closed" or tram -parking'
+    assert q.fts5_prefix() == '"bus"* AND ("lane closed" OR "tram"*) NOT "parking"'
     assert not search.parse("")
     assert not search.parse('" * - ! "')
     assert search.parse('"unbalanced quote').groups == (("unbalanced quote",),)
@@ -382,14 +388,16 @@ def test_the_window_is_the_most_recent_matches_however_it_is_read(
             a.assignees.add(editor)
         if i % 5 == 0:
             services.transition(a, editor, "submit")
-    for text in ['"bus lane"', "quay -demolished", "bus or weather", "quay", "demolished wall"]:
+    for text in ['"bus lane"', "quay -demolished", "bus or weather", "quay", "demolished wall",
+                 "demol wal", '"bus lane" qua', "wea or lan -demolished"]:
         query = search.parse(text)
         for articles in (
             Article.objects.all(),
             Article.objects.filter(status=workflow.IN_REVIEW),
             Article.objects.filter(assignees=editor),
         ):
-            plain = articles.filter(pk__in=search._matching_ids_sql(query.websearch()))
+            # The window holds the prefix matches too ("demol" finds "demolished").
+            plain = articles.filter(pk__in=search._matching_ids_sql(query.tsquery_sql()))
             expected = list(plain.order_by("-updated_at", "-id").values_list("pk", flat=True)[:4])
             assert search._window(articles, query) == expected, (text, str(articles.query))
 
@@ -403,3 +411,109 @@ def test_a_search_leaves_the_planner_settings_as_it_found_them(as_editor, make_a
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('enable_indexscan')")
             assert cursor.fetchone()[0] == "on"
+
+
+# --- prefixes ---------------------------------------------------------------------------
+
+
+def test_a_word_finds_the_longer_words_it_starts_ranked_below_whole_words(as_editor, make_article):
+    """Typing "soleiman" finds the story about Soleimani; stories with the whole word come
+    first, and within each group the ranking is as before (a title match first)."""
+    make_article(title="Strike", text="General Qassem Soleimani was killed in a drone strike.")
+    make_article(title="Soleimani legacy", text="Analysts look back at the general.")
+    make_article(title="Envoy", text="The envoy, Mr Soleiman, met the minister.")
+    make_article(title="Soleiman speaks", text="An interview with the envoy.")
+    make_article(title="Weather", text="Rain all week.")
+    assert _results(as_editor, q="soleiman") == [
+        "Soleiman speaks", "Envoy", "Soleimani legacy", "Strike",
+    ]
+    html = _html(as_editor, q="soleiman")
+    assert "4 stories · best matches first" in html
+    # The longer word is marked in the title and in the snippet, as a whole word is.
+    assert re.search(r'class="story-link" [^>]*><mark>Soleimani</mark> legacy</a>', html)
+    assert re.search(r"General Qassem <mark>Soleimani</mark> was killed", html)
+    assert re.search(r"Mr <mark>Soleiman</mark>, met", html)
+
+
+def test_a_prefix_match_ranks_below_a_whole_word_match_even_in_the_title(as_editor, make_article):
+    make_article(title="Councillors quit", text="Two councillors resigned on Monday.")
+    make_article(title="Weather", text="Rain all week; the council met anyway.")
+    assert _results(as_editor, q="council") == ["Weather", "Councillors quit"]
+
+
+def test_every_word_may_be_a_prefix_and_accents_still_do_not_matter(as_editor, make_article):
+    make_article(title="Pension fund", text="José Müller, the fund's treasurer, resigned.")
+    make_article(title="Weather", text="Rain all week.")
+    for q in ["müll", "mull", "jos mull", "treas resig", "MÜLL"]:
+        assert _results(as_editor, q=q) == ["Pension fund"], q
+    assert "<mark>Müller</mark>" in _html(as_editor, q="mull")
+
+
+def test_quotes_keep_words_whole_and_exclusions_exclude_whole_words(as_editor, make_article):
+    make_article(title="Envoy", text="Mr Soleiman met the ferry operators.")
+    make_article(title="Strike", text="Soleimani was killed. The ferry was late.")
+    make_article(title="Lanes", text="The bus lanes open on Monday.")
+    assert sorted(_results(as_editor, q="soleiman")) == ["Envoy", "Strike"]
+    assert _results(as_editor, q='"soleiman"') == ["Envoy"]
+    assert _results(as_editor, q="ferry -soleiman") == ["Strike"]
+    assert _results(as_editor, q="bus lan") == ["Lanes"]
+    assert _results(as_editor, q='"bus lan"') == []
+    assert _results(as_editor, q='"bus lanes"') == ["Lanes"]
+    assert set(_results(as_editor, q="ferry or lan")) == {"Lanes", "Envoy", "Strike"}
+
+
+def test_words_shorter_than_three_letters_match_whole_words_only(as_editor, make_article):
+    make_article(title="Strike", text="General Qassem was killed.")
+    assert _results(as_editor, q="qa") == []
+    assert _results(as_editor, q="qas") == ["Strike"]
+    assert _results(as_editor, q="qassem") == ["Strike"]
+
+
+def test_export_all_that_match_includes_the_prefix_matches(rf, editor, make_article):
+    make_article(title="Soleimani", text="The general.")
+    make_article(title="Soleiman", text="The envoy.")
+    make_article(title="Weather", text="Rain.")
+    request = rf.get("/")
+    request.user = editor
+    assert filtered_articles(request, {"q": "soleiman"}).count() == 2
+    assert filtered_articles(request, {"q": '"soleiman"'}).count() == 1
+
+
+def test_prefixes_cost_no_extra_query(as_editor, make_article):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_article(title="Soleimani", text="The general.")
+    make_article(title="Soleiman", text="The envoy.")
+    counts = []
+    for q in ['"soleiman"', "soleiman", "soleiman or envoy -weather"]:
+        with CaptureQueriesContext(connection) as ctx:
+            assert _results(as_editor, q=q)
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] == counts[2]
+
+
+def test_the_query_with_prefixes_for_each_database():
+    q = search.parse('soleim "bus lane" "exact" or ab tram -parking x:y')
+    assert [q.prefix(t) for group in q.groups for t in group] == [
+        "soleim", None, None, None, "tram", None,
+    ]
+    assert q.fts5_prefix() == (
+        '"soleim"* AND "bus lane" AND ("exact" OR "ab") AND "tram"* AND "x:y" NOT "parking"'
+    )
+    sql, params = q.tsquery_sql()
+    # A scalar subquery, so that PostgreSQL's planner costs the prefixes as one index entry.
+    assert sql == (
+        "(SELECT websearch_to_tsquery('newsroom_english', %s) "
+        "&& (to_tsquery('newsroom_english', %s)) && (to_tsquery('newsroom_english', %s)))"
+    )
+    assert params == ['"bus lane" exact or ab x:y -parking', "'soleim':*", "'tram':*"]
+    mixed = search.parse("tram or bus,")
+    assert mixed.tsquery_sql() == (
+        "(SELECT (to_tsquery('newsroom_english', %s) || to_tsquery('newsroom_english', %s)))",
+        ["'tram':*", "'bus':*"],
+    )
+    whole = search.parse('"soleiman" ab')
+    assert not whole.has_prefixes and whole.fts5_prefix() == whole.fts5()
+    assert whole.tsquery_sql() == ("websearch_to_tsquery('newsroom_english', %s)", ["soleiman ab"])
+

@@ -86,3 +86,28 @@ def test_ticking_a_story_after_searching_keeps_the_tick(page, login, writer):
     page.wait_for_timeout(800)
     expect(tick).to_be_checked()
     expect(results).to_contain_text("2 stories")
+
+
+def test_typing_the_start_of_a_word_finds_the_longer_words(page, login, writer):
+    services.create_article(writer, title="Soleiman speaks", text="An interview with the envoy.")
+    services.create_article(writer, title="Strike", text="General Qassem Soleimani was killed.")
+    services.create_article(writer, title="Weather", text="Rain all week.")
+    login("writer")
+    box = page.get_by_label("Search titles, text and notes")
+    box.press_sequentially("soleim", delay=40)
+    results = page.locator("#results")
+    expect(results).to_contain_text("2 stories · best matches first")
+    rows = results.locator("tbody tr")
+    expect(rows.first.locator(".story-link mark")).to_have_text("Soleiman")
+    expect(rows.filter(has_text="Strike").locator(".snippet mark")).to_have_text("Soleimani")
+    # The whole word, typed out, ranks first; the longer word is still found, below it.
+    box.press_sequentially("an", delay=40)
+    expect(page).to_have_url("/?q=soleiman&status=&assignee=")
+    expect(results).to_contain_text("2 stories · best matches first")
+    expect(rows.first).to_contain_text("Soleiman speaks")
+    expect(rows.nth(1)).to_contain_text("Strike")
+    # In quotes, only the whole word.
+    box.fill('"soleiman"')
+    expect(results).to_contain_text("1 story")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Soleiman speaks")
